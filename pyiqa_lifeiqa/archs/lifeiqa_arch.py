@@ -1,0 +1,399 @@
+"""Life-IQA metric, proposed by
+
+Life-IQA: Boosting Blind Image Quality Assessment through GCN-enhanced Layer Interaction and
+MoE-based Feature Decoupling.
+Tang et al., arXiv 2511.19024, 2025.
+
+Paper link: https://arxiv.org/abs/2511.19024
+
+A timm backbone gives its last two feature stages. The second-to-last stage, pooled onto a
+``grid_size`` x ``grid_size`` grid, is the key/value memory of a query decoder; the last stage,
+globally pooled, guides a small set of learned queries. Each decoder layer mixes the queries
+with a graph convolution (GCN) and then cross-attends to the memory. A mixture-of-experts head
+(MoE) refines the queries and each query votes a score; the votes are averaged.
+"""
+
+from __future__ import annotations
+
+import timm
+import torch
+import torch.nn.functional as F
+from pyiqa.archs.arch_util import random_crop, uniform_crop
+from pyiqa.utils.registry import ARCH_REGISTRY
+from torch import nn
+
+MIN_INPUT_SIZE = 16
+
+
+def normalized_adjacency(num_nodes: int) -> torch.Tensor:
+    """Symmetrically normalised adjacency of a fully connected graph with self-loops.
+
+    ``D^-1/2 (A + I) D^-1/2`` with ``A`` all ones, as in the authors' code: for 6 nodes the
+    diagonal is 2/7 and every other entry 1/7.
+
+    Args:
+        num_nodes: Number of graph nodes (queries).
+
+    Returns:
+        Tensor of shape (num_nodes, num_nodes).
+    """
+    adj = torch.ones(num_nodes, num_nodes) + torch.eye(num_nodes)
+    inv_sqrt_deg = adj.sum(dim=1).rsqrt()
+    return inv_sqrt_deg[:, None] * adj * inv_sqrt_deg[None, :]
+
+
+class QueryGCN(nn.Module):
+    """Three graph-convolution layers over the queries: D -> D/2 -> D/4 -> D.
+
+    Each layer computes ``A @ (H W) + b``; ReLU follows the first two.
+
+    Args:
+        dim: Query width D.
+        num_queries: Number of queries (graph nodes).
+        learnable_adjacency: If True, the adjacency is a parameter initialised to the fixed
+            normalised form (the paper's description); otherwise it is a fixed buffer (the
+            authors' code).
+    """
+
+    def __init__(self, dim: int, num_queries: int, learnable_adjacency: bool = False):
+        super().__init__()
+        widths = (dim, dim // 2, dim // 4, dim)
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(widths[:-1], widths[1:]))
+        adjacency = normalized_adjacency(num_queries)
+        if learnable_adjacency:
+            self.adjacency = nn.Parameter(adjacency)
+        else:
+            self.register_buffer('adjacency', adjacency, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            # A @ (H W) + b: apply the adjacency between the weight and the bias.
+            x = torch.matmul(self.adjacency, F.linear(x, layer.weight)) + layer.bias
+            if i < len(self.layers) - 1:
+                x = F.relu(x)
+        return x
+
+
+class DecoderLayer(nn.Module):
+    """GCN over the queries, then pre-norm cross-attention to the memory (no FFN).
+
+    Args:
+        dim: Query width.
+        num_heads: Attention heads.
+        num_queries: Number of queries.
+        learnable_adjacency: See :class:`QueryGCN`.
+    """
+
+    def __init__(self, dim: int, num_heads: int, num_queries: int, learnable_adjacency: bool = False):
+        super().__init__()
+        self.gcn = QueryGCN(dim, num_queries, learnable_adjacency)
+        self.norm = nn.LayerNorm(dim)
+        self.cross_attn = nn.MultiheadAttention(dim, num_heads, dropout=0.0, batch_first=True)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        x = x + self.gcn(x)
+        q = self.norm(x)
+        return x + self.cross_attn(q, memory, memory, need_weights=False)[0]
+
+
+class TopKRouter(nn.Module):
+    """Linear router keeping the top-k logits per token, softmax over those (others get 0).
+
+    Args:
+        dim: Token width.
+        num_experts: Number of experts E.
+        top_k: Experts per token k.
+    """
+
+    def __init__(self, dim: int, num_experts: int, top_k: int):
+        super().__init__()
+        if not 1 <= top_k <= num_experts:
+            raise ValueError(f'top_k must be in [1, num_experts={num_experts}], got {top_k}')
+        self.top_k = top_k
+        self.linear = nn.Linear(dim, num_experts)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Route tokens.
+
+        Args:
+            x: Tokens (T, D).
+
+        Returns:
+            gates (T, E) with k non-zero entries per row summing to 1, the chosen expert
+            mask (T, E) as 0/1 floats, and the raw router logits (T, E).
+        """
+        logits = self.linear(x)
+        top_logits, top_idx = logits.topk(self.top_k, dim=-1)
+        gates = torch.zeros_like(logits).scatter(-1, top_idx, top_logits.softmax(dim=-1))
+        chosen = torch.zeros_like(logits).scatter(-1, top_idx, 1.0)
+        return gates, chosen, logits
+
+
+class MoE(nn.Module):
+    """Top-k mixture of experts; each expert is Linear(D, hD), ReLU, Dropout, Linear(hD, D).
+
+    The expert weights are stacked so that all experts run as one batched matrix product and
+    the outputs are combined with the router's gates (zero for experts a token did not pick).
+    That equals dispatching each token to its k experts, with no per-expert Python loop and no
+    host synchronisation; the token count is small (batch x queries), so the dense product is
+    cheaper than any sparse dispatch.
+
+    Args:
+        dim: Token width D.
+        num_experts: Number of experts E (>= 2).
+        top_k: Experts per token.
+        mlp_ratio: Hidden width of each expert, as a multiple of D.
+        dropout: Dropout inside each expert.
+    """
+
+    def __init__(self, dim: int, num_experts: int, top_k: int, mlp_ratio: float = 4.0, dropout: float = 0.1):
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.num_experts = num_experts
+        self.router = TopKRouter(dim, num_experts, top_k)
+        self.w1 = nn.Parameter(torch.empty(num_experts, hidden, dim))
+        self.b1 = nn.Parameter(torch.empty(num_experts, hidden))
+        self.w2 = nn.Parameter(torch.empty(num_experts, dim, hidden))
+        self.b2 = nn.Parameter(torch.empty(num_experts, dim))
+        self.dropout = nn.Dropout(dropout)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise each expert as nn.Linear would."""
+        for w, b in ((self.w1, self.b1), (self.w2, self.b2)):
+            for e in range(self.num_experts):
+                layer = nn.Linear(w.shape[2], w.shape[1])
+                w.data[e].copy_(layer.weight.data)
+                b.data[e].copy_(layer.bias.data)
+
+    def expert_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Every expert applied to every token: (T, D) -> (E, T, D)."""
+        h = torch.baddbmm(self.b1[:, None, :], x.expand(self.num_experts, -1, -1), self.w1.transpose(1, 2))
+        h = self.dropout(F.relu(h))
+        return torch.baddbmm(self.b2[:, None, :], h, self.w2.transpose(1, 2))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Apply the mixture.
+
+        Args:
+            x: Tokens (..., D).
+
+        Returns:
+            The mixed output, shaped like ``x``, and the auxiliary losses ``load_balance``
+            (Switch Transformer; equals k under perfect balance) and ``router_z`` (ST-MoE).
+        """
+        tokens = x.reshape(-1, x.shape[-1])
+        gates, chosen, logits = self.router(tokens)
+        out = torch.einsum('te,etd->td', gates, self.expert_outputs(tokens))
+        aux = {
+            'load_balance': self.num_experts * (gates.mean(0) * chosen.mean(0)).sum(),
+            'router_z': torch.logsumexp(logits, dim=-1).square().mean(),
+        }
+        return out.reshape(x.shape), aux
+
+
+class MLP(nn.Module):
+    """The single-expert head: Linear, GELU, Linear, Dropout (no router, zero auxiliary losses).
+
+    Args:
+        dim: Token width.
+        mlp_ratio: Hidden width as a multiple of ``dim``.
+        dropout: Dropout after the second linear layer.
+    """
+
+    def __init__(self, dim: int, mlp_ratio: float = 4.0, dropout: float = 0.1):
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        zero = x.new_zeros(())
+        return self.dropout(self.fc2(F.gelu(self.fc1(x)))), {'load_balance': zero, 'router_z': zero}
+
+
+class QualityHead(nn.Module):
+    """``t = LN(x)``; ``y = t + gamma * MoE(t)``; dropout; one score per query; mean over queries.
+
+    Args:
+        dim: Query width.
+        num_experts: Experts in the MoE; 1 gives a plain MLP.
+        top_k: Experts per token.
+        dropout: Dropout inside the experts and before the score layer.
+        gamma_init: Initial value of the learnable residual scale gamma.
+    """
+
+    def __init__(self, dim: int, num_experts: int, top_k: int, dropout: float = 0.1, gamma_init: float = 0.1):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        if num_experts == 1:
+            self.moe = MLP(dim, dropout=dropout)
+        else:
+            self.moe = MoE(dim, num_experts, top_k, dropout=dropout)
+        self.gamma = nn.Parameter(torch.tensor(gamma_init))
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(dim, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        t = self.norm(x)
+        refined, aux = self.moe(t)
+        y = self.dropout(t + self.gamma * refined)
+        return self.fc(y).mean(dim=1), aux
+
+
+@ARCH_REGISTRY.register()
+class LifeIQA(nn.Module):
+    """Life-IQA: a GCN-enhanced query decoder with a mixture-of-experts head.
+
+    Args:
+        backbone: timm model name; it must offer ``features_only`` with at least two stages.
+            Channel counts come from its ``feature_info``; channels-last (Swin) and
+            channels-first (ConvNeXt, ResNet) outputs both work.
+        embed_dim: Decoder width D.
+        num_queries: Learned queries N.
+        depth: Decoder layers.
+        num_heads: Cross-attention heads.
+        num_experts: Experts in the head's MoE (1 gives a plain MLP head).
+        top_k: Experts per token.
+        grid_size: The memory stage is average-pooled onto a grid_size x grid_size grid.
+        learnable_adjacency: Learn the GCN adjacency (paper text) instead of the fixed
+            normalised form (authors' code).
+        crop_size: Side of the square crops fed to the backbone.
+        test_sample: Deterministic crops per image in eval mode, spread uniformly over the image
+            (pyiqa's ``uniform_crop``); their scores are averaged. An image whose shorter side is
+            not larger than ``crop_size`` is first upsampled (bilinear, aspect ratio kept) to
+            just above it; an image of exactly ``crop_size`` x ``crop_size`` is scored as is.
+        drop_path_rate: Stochastic depth of the backbone.
+        dropout: Dropout in the MoE head.
+        pretrained: Load a weight set from the registry (``pyiqa_lifeiqa.weights``).
+        pretrained_model_path: Weight file or URL, used instead of the registry's file.
+        weight_set: Registry name of the weight set to load when ``pretrained`` is True.
+        backbone_pretrain: Initialise the backbone with timm's ImageNet weights (a download).
+            Skipped when full weights are loaded, since they replace it.
+    """
+
+    def __init__(
+        self,
+        backbone: str = 'swin_base_patch4_window7_224',
+        embed_dim: int = 384,
+        num_queries: int = 6,
+        depth: int = 4,
+        num_heads: int = 6,
+        num_experts: int = 4,
+        top_k: int = 2,
+        grid_size: int = 7,
+        learnable_adjacency: bool = False,
+        crop_size: int = 224,
+        test_sample: int = 10,
+        drop_path_rate: float = 0.1,
+        dropout: float = 0.1,
+        pretrained: bool = False,
+        pretrained_model_path: str | None = None,
+        weight_set: str | None = None,
+        backbone_pretrain: bool = True,
+    ):
+        super().__init__()
+        if num_experts < 1:
+            raise ValueError(f'num_experts must be >= 1, got {num_experts}')
+        self.crop_size = crop_size
+        self.test_sample = test_sample
+        self.grid_size = grid_size
+        load_weights = pretrained or pretrained_model_path is not None
+
+        self.backbone = timm.create_model(
+            backbone,
+            pretrained=backbone_pretrain and not load_weights,
+            features_only=True,
+            out_indices=(-2, -1),
+            drop_path_rate=drop_path_rate,
+        )
+        self.channels_last = str(getattr(self.backbone, 'output_fmt', 'NCHW')) in ('NHWC', 'Format.NHWC')
+        mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
+        cfg = self.backbone.pretrained_cfg
+        self.register_buffer('mean', torch.tensor(cfg.get('mean', (0.485, 0.456, 0.406))).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(cfg.get('std', (0.229, 0.224, 0.225))).view(1, 3, 1, 1), persistent=False)
+
+        self.memory_proj = nn.Linear(mem_ch, embed_dim)
+        self.global_proj = nn.Conv2d(glob_ch, embed_dim, kernel_size=1)
+        self.queries = nn.Parameter(torch.zeros(1, num_queries, embed_dim))
+        nn.init.trunc_normal_(self.queries, std=0.02)
+        self.decoder = nn.ModuleList(
+            DecoderLayer(embed_dim, num_heads, num_queries, learnable_adjacency) for _ in range(depth)
+        )
+        self.head = QualityHead(embed_dim, num_experts, top_k, dropout=dropout)
+
+        if load_weights:
+            from pyiqa_lifeiqa.weights import load_weights_into
+
+            load_weights_into(self, weight_set=weight_set, path=pretrained_model_path)
+
+    def _to_nchw(self, feat: torch.Tensor) -> torch.Tensor:
+        return feat.permute(0, 3, 1, 2) if self.channels_last else feat
+
+    def score_crops(self, crops: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Score normalised crops.
+
+        Args:
+            crops: (B, 3, crop_size, crop_size), normalised with the backbone's mean and std.
+
+        Returns:
+            Scores (B, 1) and the MoE auxiliary losses.
+        """
+        mem_feat, glob_feat = (self._to_nchw(f) for f in self.backbone(crops)[-2:])
+        memory = F.adaptive_avg_pool2d(mem_feat, self.grid_size).flatten(2).transpose(1, 2)
+        memory = self.memory_proj(memory)
+        guide = self.global_proj(glob_feat).flatten(2).mean(dim=2)
+        x = self.queries + guide[:, None, :]
+        for layer in self.decoder:
+            x = layer(x, memory)
+        return self.head(x)
+
+    def _check_input(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.is_tensor(x):
+            raise TypeError(f'LifeIQA expects a torch.Tensor, got {type(x).__name__}')
+        if x.dim() != 4:
+            raise ValueError(f'LifeIQA expects a 4-D (N, C, H, W) tensor, got shape {tuple(x.shape)}')
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        elif x.shape[1] != 3:
+            raise ValueError(
+                f'LifeIQA expects RGB (3 channels) or grayscale (1 channel) input, got {x.shape[1]} channels '
+                f'(shape {tuple(x.shape)}); drop the alpha channel first'
+            )
+        if min(x.shape[-2:]) < MIN_INPUT_SIZE:
+            raise ValueError(
+                f'image of {x.shape[-2]}x{x.shape[-1]} pixels is too small; LifeIQA needs at least '
+                f'{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}'
+            )
+        if not torch.isfinite(x).all():
+            raise ValueError('LifeIQA input contains NaN or infinite values')
+        return x
+
+    def _crops(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        if x.shape[-2:] == (self.crop_size, self.crop_size):
+            return x, 1
+        if self.training:
+            return random_crop(x, self.crop_size, 1), 1
+        return uniform_crop(x, self.crop_size, self.test_sample), self.test_sample
+
+    def forward(
+        self, x: torch.Tensor, return_aux: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Score images.
+
+        Args:
+            x: RGB images (N, 3, H, W) in [0, 1], any H and W (grayscale (N, 1, H, W) is
+                expanded to RGB).
+            return_aux: Also return the MoE auxiliary losses (for training).
+
+        Returns:
+            Scores (N, 1), higher is better; with ``return_aux``, also a dict with
+            ``load_balance`` and ``router_z``.
+        """
+        x = self._check_input(x)
+        crops, per_image = self._crops(x)
+        crops = (crops - self.mean) / self.std
+        scores, aux = self.score_crops(crops)
+        scores = scores.view(x.shape[0], per_image).mean(dim=1, keepdim=True)
+        return (scores, aux) if return_aux else scores

@@ -1,0 +1,35 @@
+"""The ``lifeiqa`` command line: one sub-command per module of this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# sub-command name -> module in this package that defines ``add_parser(subparsers)``; each
+# parser sets ``func(args) -> int`` as its default. Modules load lazily, so `lifeiqa --help`
+# does not import torch.
+SUBCOMMANDS = {
+    'score': 'score',
+    'convert': 'convert',
+    'train': 'train',
+    'train-splits': 'train_splits',
+    'make-synthetic': 'make_synthetic',
+    'benchmark': 'benchmark',
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='lifeiqa', description='Life-IQA image quality assessment (pyiqa plugin).')
+    subparsers = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
+    wanted = [a for a in argv if a in SUBCOMMANDS][:1] or list(SUBCOMMANDS)
+    for name in wanted:
+        module = importlib.import_module(f'{__name__}.{SUBCOMMANDS[name]}')
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    return args.func(args)
