@@ -1,0 +1,1 @@
+"""Data helpers: train/val/test splits and the synthetic IQA dataset."""
