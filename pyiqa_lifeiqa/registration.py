@@ -6,12 +6,10 @@ which no entry point fills. So, at interpreter start-up (``pyiqa_lifeiqa_autoloa
 meta-path finder waits for that module to be imported and extends the dict right after the
 module body has run, before anything else can read it. If the module is already loaded, the
 dict is extended at once. Both paths are idempotent and never replace an existing entry.
+This module runs at every interpreter start-up: it imports nothing beyond ``sys`` there.
 """
 
-from __future__ import annotations
-
 import sys
-import warnings
 
 TARGET_MODULE = 'pyiqa.default_model_configs'
 
@@ -47,6 +45,8 @@ class _ConfigsFinder:
             try:
                 extend_default_configs(module)
             except Exception as error:  # never break `import pyiqa` because of us
+                import warnings
+
                 warnings.warn(f'pyiqa-lifeiqa: could not add the lifeiqa metrics: {error!r}', RuntimeWarning)
 
         loader.exec_module = exec_and_extend

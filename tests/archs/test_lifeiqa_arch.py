@@ -1,0 +1,228 @@
+"""Specification of the LifeIQA architecture (pyiqa_lifeiqa/archs/lifeiqa_arch.py)."""
+
+import socket
+
+import pytest
+import torch
+from pyiqa.utils.registry import ARCH_REGISTRY
+
+from pyiqa_lifeiqa.archs.lifeiqa_arch import MoE, LifeIQA, QueryGCN, normalized_adjacency
+
+TINY = dict(backbone='resnet18', embed_dim=32, num_heads=4, backbone_pretrain=False, test_sample=4)
+
+
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.fixture(scope='module')
+def tiny() -> LifeIQA:
+    torch.manual_seed(0)
+    return LifeIQA(**TINY).eval()
+
+
+def test_registered_in_pyiqa_arch_registry():
+    assert ARCH_REGISTRY.get('LifeIQA') is LifeIQA
+
+
+@pytest.mark.parametrize(
+    'num_experts, expected',
+    [(4, 94_950_334), (8, 99_678_146), (1, 91_404_090)],
+    ids=['paper-E4', 'authors-default-E8', 'plain-MLP-E1'],
+)
+def test_exact_parameter_counts_with_swin_b(num_experts, expected):
+    model = LifeIQA(num_experts=num_experts, backbone_pretrain=False)
+    assert n_params(model) == expected
+    assert n_params(model.backbone) == 86_741_176
+
+
+def test_building_without_weights_makes_no_network_call(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError('network access attempted')
+
+    monkeypatch.setattr(socket.socket, 'connect', refuse)
+    monkeypatch.setattr(socket, 'create_connection', refuse)
+    LifeIQA(pretrained=False, backbone_pretrain=False)
+
+
+def test_fixed_adjacency_is_normalised_all_ones_graph():
+    adj = normalized_adjacency(6)
+    assert torch.allclose(adj.diagonal(), torch.full((6,), 2 / 7))
+    off_diagonal = adj[~torch.eye(6, dtype=torch.bool)]
+    assert torch.allclose(off_diagonal, torch.full((30,), 1 / 7))
+    for n in (1, 3, 11):
+        a = normalized_adjacency(n)
+        assert a.shape == (n, n) and torch.allclose(a, a.T)
+
+
+def test_adjacency_is_a_buffer_by_default_and_a_parameter_when_learnable():
+    fixed = QueryGCN(32, 5)
+    learnable = QueryGCN(32, 5, learnable_adjacency=True)
+    assert 'adjacency' not in dict(fixed.named_parameters())
+    assert 'adjacency' not in fixed.state_dict()
+    assert dict(learnable.named_parameters())['adjacency'].shape == (5, 5)
+    model = LifeIQA(**TINY, num_queries=5, learnable_adjacency=True)
+    model(torch.rand(1, 3, 64, 64)).sum().backward()
+    assert model.decoder[0].gcn.adjacency.grad.abs().sum() > 0
+
+
+def naive_moe(moe: MoE, x: torch.Tensor) -> torch.Tensor:
+    """Each token goes through its top-k experts only, one expert at a time."""
+    logits = moe.router.linear(x)
+    top_logits, top_idx = logits.topk(moe.router.top_k, dim=-1)
+    weights = top_logits.softmax(dim=-1)
+    out = torch.zeros_like(x)
+    for e in range(moe.num_experts):
+        token, slot = (top_idx == e).nonzero(as_tuple=True)
+        h = torch.relu(x[token] @ moe.w1[e].T + moe.b1[e]) @ moe.w2[e].T + moe.b2[e]
+        out.index_add_(0, token, weights[token, slot, None] * h)
+    return out
+
+
+@pytest.mark.parametrize('num_experts, top_k', [(4, 2), (8, 2), (2, 1), (3, 3)])
+def test_batched_moe_equals_naive_per_expert_dispatch(num_experts, top_k):
+    torch.manual_seed(num_experts * 10 + top_k)
+    moe = MoE(48, num_experts, top_k).eval()
+    x = torch.randn(2, 7, 48)
+    out, _ = moe(x)
+    assert torch.allclose(out, naive_moe(moe, x.reshape(-1, 48)).reshape(x.shape), atol=1e-5)
+
+
+def test_moe_auxiliary_losses_follow_switch_and_st_moe_definitions():
+    torch.manual_seed(0)
+    moe = MoE(16, 4, 2)
+    x = torch.randn(30, 16)
+    _, aux = moe(x)
+    logits = moe.router.linear(x)
+    top_logits, top_idx = logits.topk(2, dim=-1)
+    probs = torch.zeros_like(logits).scatter(-1, top_idx, top_logits.softmax(-1))
+    counts = torch.zeros_like(logits).scatter(-1, top_idx, 1.0)
+    assert torch.isclose(aux['load_balance'], 4 * (probs.mean(0) * counts.mean(0)).sum())
+    assert torch.isclose(aux['router_z'], torch.logsumexp(logits, -1).pow(2).mean())
+
+
+def test_load_balance_loss_equals_k_under_perfect_balance():
+    moe = MoE(4, 4, 2)
+    with torch.no_grad():
+        moe.router.linear.weight.zero_()
+        moe.router.linear.bias.zero_()
+    # With equal logits every expert gets probability 1/2 when chosen; force a balanced choice.
+    x = torch.zeros(8, 4)
+    gates = torch.zeros(8, 4)
+    chosen = torch.zeros(8, 4)
+    for t in range(8):
+        pair = [(t % 2) * 2, (t % 2) * 2 + 1]
+        gates[t, pair] = 0.5
+        chosen[t, pair] = 1.0
+    moe.router.forward = lambda tokens: (gates, chosen, torch.zeros(8, 4))
+    _, aux = moe(x)
+    assert torch.isclose(aux['load_balance'], torch.tensor(2.0))
+
+
+def test_single_expert_head_is_a_plain_mlp_with_zero_aux_losses():
+    model = LifeIQA(**TINY, num_experts=1)
+    assert not hasattr(model.head.moe, 'router')
+    _, aux = model(torch.rand(2, 3, 64, 64), return_aux=True)
+    assert aux['load_balance'].item() == 0 and aux['router_z'].item() == 0
+
+
+@pytest.mark.parametrize('shape', [(2, 3, 224, 224), (2, 3, 384, 512), (1, 3, 100, 150)])
+def test_forward_returns_one_score_per_image(tiny, shape):
+    with torch.no_grad():
+        scores = tiny(torch.rand(shape))
+    assert scores.shape == (shape[0], 1)
+    assert torch.isfinite(scores).all()
+
+
+def test_aux_losses_only_when_asked(tiny):
+    x = torch.rand(2, 3, 96, 96)
+    assert torch.is_tensor(tiny(x))
+    scores, aux = tiny(x, return_aux=True)
+    assert scores.shape == (2, 1)
+    assert set(aux) == {'load_balance', 'router_z'}
+    assert all(torch.isfinite(v) for v in aux.values())
+
+
+def test_eval_is_deterministic_and_batch_independent(tiny):
+    torch.manual_seed(1)
+    images = torch.rand(3, 3, 300, 260)
+    with torch.no_grad():
+        batch = tiny(images)
+        again = tiny(images)
+        single = torch.cat([tiny(images[i : i + 1]) for i in range(3)])
+    assert torch.equal(batch, again)
+    assert torch.allclose(batch, single, atol=1e-5)
+
+
+def test_eval_averages_uniform_crops_and_training_takes_one_random_crop():
+    model = LifeIQA(**{**TINY, 'crop_size': 64, 'test_sample': 4})
+    seen = []
+    original = model.score_crops
+    model.score_crops = lambda crops: (seen.append(crops.shape), original(crops))[1]
+    model.eval()
+    model(torch.rand(2, 3, 128, 160))
+    model.train()
+    model(torch.rand(2, 3, 128, 160))
+    assert seen == [(8, 3, 64, 64), (2, 3, 64, 64)]
+
+
+def test_input_gradients_are_finite_and_nonzero(tiny):
+    x = torch.rand(2, 3, 120, 140, requires_grad=True)
+    tiny(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('backbone', ['swin_tiny_patch4_window7_224', 'convnext_atto', 'resnet18'])
+def test_channels_last_and_channels_first_backbones(backbone):
+    model = LifeIQA(backbone=backbone, embed_dim=32, num_heads=4, backbone_pretrain=False).eval()
+    channels = model.backbone.feature_info.channels()[-2:]
+    assert model.memory_proj.in_features == channels[0]
+    assert model.global_proj.in_channels == channels[1]
+    with torch.no_grad():
+        assert model(torch.rand(1, 3, 224, 224)).shape == (1, 1)
+
+
+def test_grayscale_tensor_is_scored_as_rgb(tiny):
+    gray = torch.rand(1, 1, 96, 96)
+    with torch.no_grad():
+        assert torch.allclose(tiny(gray), tiny(gray.expand(-1, 3, -1, -1)))
+
+
+@pytest.mark.parametrize(
+    'x, message',
+    [
+        (torch.rand(3, 96, 96), '4-D'),
+        (torch.rand(1, 4, 96, 96), 'alpha'),
+        (torch.rand(1, 2, 96, 96), '2 channels'),
+        (torch.rand(1, 3, 8, 96), 'too small'),
+        (torch.full((1, 3, 96, 96), float('nan')), 'NaN'),
+        (torch.full((1, 3, 96, 96), float('inf')), 'infinite'),
+    ],
+    ids=['3d', 'rgba', 'two-channels', 'tiny', 'nan', 'inf'],
+)
+def test_bad_input_raises_a_clear_error(tiny, x, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(x)
+
+
+def test_non_tensor_input_raises_type_error(tiny):
+    with pytest.raises(TypeError, match='torch.Tensor'):
+        tiny([[0.5]])
+
+
+def test_invalid_moe_config_is_rejected():
+    with pytest.raises(ValueError, match='top_k'):
+        LifeIQA(**TINY, num_experts=2, top_k=3)
+    with pytest.raises(ValueError, match='num_experts'):
+        LifeIQA(**TINY, num_experts=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_cuda_matches_cpu(tiny):
+    x = torch.rand(2, 3, 160, 200)
+    with torch.no_grad():
+        cpu = tiny(x)
+        gpu = tiny.to('cuda')(x.to('cuda')).cpu()
+    tiny.to('cpu')
+    assert torch.allclose(cpu, gpu, atol=1e-4)
