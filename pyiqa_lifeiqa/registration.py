@@ -47,7 +47,9 @@ class _ConfigsFinder:
             except Exception as error:  # never break `import pyiqa` because of us
                 import warnings
 
-                warnings.warn(f'pyiqa-lifeiqa: could not add the lifeiqa metrics: {error!r}', RuntimeWarning)
+                warnings.warn(
+                    f'pyiqa-lifeiqa: could not add the lifeiqa metrics: {error!r}', RuntimeWarning, stacklevel=2
+                )
 
         loader.exec_module = exec_and_extend
         return spec

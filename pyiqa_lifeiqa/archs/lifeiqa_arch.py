@@ -19,6 +19,7 @@ import timm
 import torch
 import torch.nn.functional as F
 from pyiqa.archs.arch_util import random_crop, uniform_crop
+from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.utils.registry import ARCH_REGISTRY
 from torch import nn
 
@@ -58,7 +59,7 @@ class QueryGCN(nn.Module):
     def __init__(self, dim: int, num_queries: int, learnable_adjacency: bool = False):
         super().__init__()
         widths = (dim, dim // 2, dim // 4, dim)
-        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(widths[:-1], widths[1:]))
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(widths[:-1], widths[1:], strict=True))
         adjacency = normalized_adjacency(num_queries)
         if learnable_adjacency:
             self.adjacency = nn.Parameter(adjacency)
@@ -311,8 +312,12 @@ class LifeIQA(nn.Module):
         self.channels_last = str(getattr(self.backbone, 'output_fmt', 'NCHW')) in ('NHWC', 'Format.NHWC')
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
         cfg = self.backbone.pretrained_cfg
-        self.register_buffer('mean', torch.tensor(cfg.get('mean', (0.485, 0.456, 0.406))).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(cfg.get('std', (0.229, 0.224, 0.225))).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer(
+            'mean', torch.tensor(cfg.get('mean', (0.485, 0.456, 0.406))).view(1, 3, 1, 1), persistent=False
+        )
+        self.register_buffer(
+            'std', torch.tensor(cfg.get('std', (0.229, 0.224, 0.225))).view(1, 3, 1, 1), persistent=False
+        )
 
         self.memory_proj = nn.Linear(mem_ch, embed_dim)
         self.global_proj = nn.Conv2d(glob_ch, embed_dim, kernel_size=1)

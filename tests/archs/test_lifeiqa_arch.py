@@ -6,7 +6,7 @@ import pytest
 import torch
 from pyiqa.utils.registry import ARCH_REGISTRY
 
-from pyiqa_lifeiqa.archs.lifeiqa_arch import MoE, LifeIQA, QueryGCN, normalized_adjacency
+from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA, MoE, QueryGCN, normalized_adjacency
 
 TINY = dict(backbone='resnet18', embed_dim=32, num_heads=4, backbone_pretrain=False, test_sample=4)
 

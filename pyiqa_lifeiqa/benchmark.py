@@ -1,0 +1,129 @@
+"""Score IQA datasets with any pyiqa metrics and tabulate PLCC/SRCC/KRCC as pyiqa's benchmark does.
+
+Datasets are pyiqa's own (``pyiqa/default_dataset_configs.yml``, whose ``./datasets`` prefix is
+replaced by a data root) or a CSV of ``path,mos`` rows. The table has pyiqa's benchmark layout:
+a ``Metric name`` column, then one ``<dataset>(PLCC/SRCC/KRCC)`` column per dataset with cells
+``plcc/srcc/krcc`` rounded to 4 decimals.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from pyiqa import create_metric, get_dataset_info
+from pyiqa.data import build_dataset
+from pyiqa.metrics import calculate_krcc, calculate_plcc, calculate_srcc
+from tqdm import tqdm
+
+PYIQA_DATA_PREFIX = './datasets'
+
+
+def pyiqa_dataset_opts(name: str, data_root: str | Path) -> dict:
+    """pyiqa's options for a named dataset, with its files looked up under ``data_root``."""
+    try:
+        opts = dict(get_dataset_info(name))
+    except AssertionError:
+        known = ', '.join(sorted(get_dataset_info()))
+        raise KeyError(f'unknown pyiqa dataset {name!r}; known: {known}') from None
+    for key, value in opts.items():
+        if isinstance(value, str) and value.startswith(PYIQA_DATA_PREFIX):
+            opts[key] = str(Path(data_root) / value[len(PYIQA_DATA_PREFIX) :].lstrip('/'))
+    opts.setdefault('phase', 'test')
+    return opts
+
+
+def csv_dataset_opts(
+    csv_file: str | Path,
+    image_root: str | Path | None = None,
+    split_file: str | Path | None = None,
+    split_index: int = 1,
+    phase: str = 'test',
+) -> dict:
+    """Options of a pyiqa ``GeneralNRDataset`` over a CSV whose first two columns are path and MOS.
+
+    Args:
+        csv_file: The CSV (a header row, then ``path,mos,...`` rows).
+        image_root: Folder the paths are relative to (default: the CSV's folder).
+        split_file: Optional pyiqa split pickle; with it only the ``phase`` part is scored.
+        split_index: Split to use from ``split_file``.
+        phase: Part of the split to score.
+    """
+    csv_file = Path(csv_file)
+    if not csv_file.is_file():
+        raise FileNotFoundError(f'dataset CSV not found: {csv_file}')
+    opts = {
+        'name': csv_file.stem,
+        'type': 'GeneralNRDataset',
+        'dataroot_target': str(image_root or csv_file.parent),
+        'meta_info_file': str(csv_file),
+        'phase': phase,
+    }
+    if split_file is not None:
+        opts.update(split_file=str(split_file), split_index=split_index)
+    return opts
+
+
+def score_dataset(metric: torch.nn.Module, dataset_opts: dict, device: str | torch.device) -> tuple[list, list]:
+    """Score every image of a pyiqa dataset, one at a time (image sizes differ).
+
+    Returns:
+        Predicted scores and ground-truth MOS, in dataset order.
+    """
+    opts = {**dataset_opts, 'augment': None}
+    dataset = build_dataset(opts)
+    if metric.metric_mode == 'FR' and 'dataroot_ref' not in opts:
+        raise ValueError(
+            f'{metric.metric_name} is a full-reference metric but dataset {dataset_opts["name"]!r} has no reference '
+            'images; use no-reference metrics on it'
+        )
+    preds, mos = [], []
+    for i in tqdm(range(len(dataset)), desc=f'{dataset_opts["name"]}', unit='img'):
+        item = dataset[i]
+        img = item['img'][None].to(device)
+        if metric.metric_mode == 'FR':
+            score = metric(img, item['ref_img'][None].to(device))
+        else:
+            score = metric(img)
+        preds.append(float(score.flatten()[0]))
+        mos.append(float(item['mos_label']))
+    return preds, mos
+
+
+def correlations(preds: Sequence[float], mos: Sequence[float], lower_better: bool = False) -> tuple[float, ...]:
+    """PLCC, SRCC and KRCC (pyiqa's functions), with scores negated for lower-is-better metrics."""
+    if len(preds) < 3:
+        raise ValueError(f'need at least 3 scored images to correlate, got {len(preds)}')
+    signed = [-p for p in preds] if lower_better else list(preds)
+    return tuple(round(float(f(signed, mos)), 4) for f in (calculate_plcc, calculate_srcc, calculate_krcc))
+
+
+def run_benchmark(
+    metrics: Sequence[str],
+    datasets: dict[str, dict],
+    device: str | torch.device = 'cpu',
+    csv_path: str | Path | None = None,
+) -> list[list[str]]:
+    """Score each dataset with each metric; return (and optionally write) pyiqa's benchmark table.
+
+    Args:
+        metrics: pyiqa metric names (built-ins and lifeiqa alike).
+        datasets: Display name -> pyiqa dataset options.
+        device: Device to run the metrics on.
+        csv_path: Where to write the table as CSV.
+    """
+    table = [['Metric name'] + [f'{name}(PLCC/SRCC/KRCC)' for name in datasets]]
+    for metric_name in metrics:
+        metric = create_metric(metric_name, device=device)
+        row = [metric_name]
+        for opts in datasets.values():
+            preds, mos = score_dataset(metric, opts, device)
+            row.append('/'.join(str(v) for v in correlations(preds, mos, metric.lower_better)))
+        table.append(row)
+    if csv_path is not None:
+        Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+        with open(csv_path, 'w', newline='') as f:
+            csv.writer(f).writerows(table)
+    return table
