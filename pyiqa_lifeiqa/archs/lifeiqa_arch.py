@@ -312,12 +312,8 @@ class LifeIQA(nn.Module):
         self.channels_last = str(getattr(self.backbone, 'output_fmt', 'NCHW')) in ('NHWC', 'Format.NHWC')
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
         cfg = self.backbone.pretrained_cfg
-        self.register_buffer(
-            'mean', torch.tensor(cfg.get('mean', (0.485, 0.456, 0.406))).view(1, 3, 1, 1), persistent=False
-        )
-        self.register_buffer(
-            'std', torch.tensor(cfg.get('std', (0.229, 0.224, 0.225))).view(1, 3, 1, 1), persistent=False
-        )
+        for name, default in (('mean', IMAGENET_DEFAULT_MEAN), ('std', IMAGENET_DEFAULT_STD)):
+            self.register_buffer(name, torch.tensor(cfg.get(name, default)).view(1, 3, 1, 1), persistent=False)
 
         self.memory_proj = nn.Linear(mem_ch, embed_dim)
         self.global_proj = nn.Conv2d(glob_ch, embed_dim, kernel_size=1)
