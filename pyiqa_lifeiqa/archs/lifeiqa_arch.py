@@ -265,7 +265,7 @@ class LifeIQA(nn.Module):
             (pyiqa's ``uniform_crop``); their scores are averaged. An image whose shorter side is
             not larger than ``crop_size`` is first upsampled (bilinear, aspect ratio kept) to
             just above it; an image of exactly ``crop_size`` x ``crop_size`` is scored as is.
-        drop_path_rate: Stochastic depth of the backbone.
+        drop_path_rate: Stochastic depth of the backbone (0 for backbones without it).
         dropout: Dropout in the MoE head.
         pretrained: Load a weight set from the registry (``pyiqa_lifeiqa.weights``).
         pretrained_model_path: Weight file or URL, used instead of the registry's file.
@@ -307,7 +307,8 @@ class LifeIQA(nn.Module):
             pretrained=backbone_pretrain and not load_weights,
             features_only=True,
             out_indices=(-2, -1),
-            drop_path_rate=drop_path_rate,
+            # not every timm model accepts the argument: pass it only when it is used
+            **({'drop_path_rate': drop_path_rate} if drop_path_rate else {}),
         )
         self.channels_last = str(getattr(self.backbone, 'output_fmt', 'NCHW')) in ('NHWC', 'Format.NHWC')
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
