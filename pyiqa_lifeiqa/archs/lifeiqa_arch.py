@@ -75,26 +75,75 @@ class QueryGCN(nn.Module):
         return x
 
 
+class SelfAttentionMixer(nn.Module):
+    """Pre-norm self-attention over the queries: the "GCN replaced by self-attention" ablation.
+
+    Args:
+        dim: Query width.
+        num_heads: Attention heads.
+    """
+
+    def __init__(self, dim: int, num_heads: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, num_heads, dropout=0.0, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.norm(x)
+        return self.attn(q, q, q, need_weights=False)[0]
+
+
 class DecoderLayer(nn.Module):
-    """GCN over the queries, then pre-norm cross-attention to the memory (no FFN).
+    """Query mixing (GCN by default), then pre-norm cross-attention to the memory (no FFN).
 
     Args:
         dim: Query width.
         num_heads: Attention heads.
         num_queries: Number of queries.
         learnable_adjacency: See :class:`QueryGCN`.
+        query_mixer: ``'gcn'`` (Life-IQA) or ``'self_attn'`` (ablation).
     """
 
-    def __init__(self, dim: int, num_heads: int, num_queries: int, learnable_adjacency: bool = False):
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        num_queries: int,
+        learnable_adjacency: bool = False,
+        query_mixer: str = 'gcn',
+    ):
         super().__init__()
-        self.gcn = QueryGCN(dim, num_queries, learnable_adjacency)
+        if query_mixer == 'gcn':
+            self.mixer = QueryGCN(dim, num_queries, learnable_adjacency)
+        elif query_mixer == 'self_attn':
+            self.mixer = SelfAttentionMixer(dim, num_heads)
+        else:
+            raise ValueError(f"query_mixer must be 'gcn' or 'self_attn', got {query_mixer!r}")
         self.norm = nn.LayerNorm(dim)
         self.cross_attn = nn.MultiheadAttention(dim, num_heads, dropout=0.0, batch_first=True)
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
-        x = x + self.gcn(x)
+        x = x + self.mixer(x)
         q = self.norm(x)
         return x + self.cross_attn(q, memory, memory, need_weights=False)[0]
+
+
+def build_decoder_layer(
+    decoder: str, dim: int, num_heads: int, num_queries: int, learnable_adjacency: bool, query_mixer: str
+) -> nn.Module:
+    """One decoder layer, called as ``layer(queries, memory)``.
+
+    ``'lifeiqa'`` is :class:`DecoderLayer`; ``'vanilla'`` is torch's pre-norm
+    ``nn.TransformerDecoderLayer`` of the same width (self-attention, cross-attention and a 4D
+    FFN), the baseline the paper compares against.
+    """
+    if decoder == 'lifeiqa':
+        return DecoderLayer(dim, num_heads, num_queries, learnable_adjacency, query_mixer)
+    if decoder == 'vanilla':
+        return nn.TransformerDecoderLayer(
+            dim, num_heads, dim_feedforward=4 * dim, dropout=0.0, norm_first=True, batch_first=True
+        )
+    raise ValueError(f"decoder must be 'lifeiqa' or 'vanilla', got {decoder!r}")
 
 
 class TopKRouter(nn.Module):
@@ -255,11 +304,15 @@ class LifeIQA(nn.Module):
         num_queries: Learned queries N.
         depth: Decoder layers.
         num_heads: Cross-attention heads.
-        num_experts: Experts in the head's MoE (1 gives a plain MLP head).
+        num_experts: Experts in the head's MoE (1 gives a plain MLP head: the "MoE replaced by
+            FFN" ablation).
         top_k: Experts per token.
         grid_size: The memory stage is average-pooled onto a grid_size x grid_size grid.
         learnable_adjacency: Learn the GCN adjacency (paper text) instead of the fixed
             normalised form (authors' code).
+        query_mixer: ``'gcn'`` or ``'self_attn'`` (the "GCN replaced by self-attention" ablation).
+        decoder: ``'lifeiqa'`` or ``'vanilla'`` (a same-width pre-norm Transformer decoder with
+            self-attention, cross-attention and FFN, as the paper's baseline).
         crop_size: Side of the square crops fed to the backbone.
         test_sample: Deterministic crops per image in eval mode, spread uniformly over the image
             (pyiqa's ``uniform_crop``); their scores are averaged. An image whose shorter side is
@@ -285,6 +338,8 @@ class LifeIQA(nn.Module):
         top_k: int = 2,
         grid_size: int = 7,
         learnable_adjacency: bool = False,
+        query_mixer: str = 'gcn',
+        decoder: str = 'lifeiqa',
         crop_size: int = 224,
         test_sample: int = 10,
         drop_path_rate: float = 0.1,
@@ -321,7 +376,8 @@ class LifeIQA(nn.Module):
         self.queries = nn.Parameter(torch.zeros(1, num_queries, embed_dim))
         nn.init.trunc_normal_(self.queries, std=0.02)
         self.decoder = nn.ModuleList(
-            DecoderLayer(embed_dim, num_heads, num_queries, learnable_adjacency) for _ in range(depth)
+            build_decoder_layer(decoder, embed_dim, num_heads, num_queries, learnable_adjacency, query_mixer)
+            for _ in range(depth)
         )
         self.head = QualityHead(embed_dim, num_experts, top_k, dropout=dropout)
 

@@ -5,6 +5,7 @@ import socket
 import pytest
 import torch
 from pyiqa.utils.registry import ARCH_REGISTRY
+from torch.utils.flop_counter import FlopCounterMode
 
 from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA, MoE, QueryGCN, normalized_adjacency
 
@@ -63,7 +64,7 @@ def test_adjacency_is_a_buffer_by_default_and_a_parameter_when_learnable():
     assert dict(learnable.named_parameters())['adjacency'].shape == (5, 5)
     model = LifeIQA(**TINY, num_queries=5, learnable_adjacency=True)
     model(torch.rand(1, 3, 64, 64)).sum().backward()
-    assert model.decoder[0].gcn.adjacency.grad.abs().sum() > 0
+    assert model.decoder[0].mixer.adjacency.grad.abs().sum() > 0
 
 
 def naive_moe(moe: MoE, x: torch.Tensor) -> torch.Tensor:
@@ -226,3 +227,33 @@ def test_cuda_matches_cpu(tiny):
         gpu = tiny.to('cuda')(x.to('cuda')).cpu()
     tiny.to('cpu')
     assert torch.allclose(cpu, gpu, atol=1e-4)
+
+
+def decoder_cost(decoder: str) -> tuple[int, float]:
+    """Parameters and MFLOPs (torch's FLOP counter) of the 4-layer D=384 decoder on 6 queries, 49 tokens."""
+    model = LifeIQA(decoder=decoder, backbone_pretrain=False)
+    x, memory = torch.rand(1, 6, 384), torch.rand(1, 49, 384)
+    # Counted with autograd on: torch's fused inference fast path for attention is not counted.
+    with FlopCounterMode(display=False) as counter:
+        for layer in model.decoder:
+            x = layer(x, memory)
+    return n_params(model.decoder), counter.get_total_flops() / 1e6
+
+
+def test_decoder_cost_matches_the_reference_against_a_vanilla_decoder():
+    params, mflops = decoder_cost('lifeiqa')
+    vanilla_params, vanilla_mflops = decoder_cost('vanilla')
+    assert params == 4 * 721_824
+    assert mflops == pytest.approx(136, rel=0.01)
+    assert vanilla_params == pytest.approx(9.47e6, rel=0.001)
+    assert vanilla_mflops == pytest.approx(215, rel=0.02)
+
+
+def test_self_attention_ablation_replaces_only_the_gcn():
+    ablated = LifeIQA(**TINY, query_mixer='self_attn')
+    assert not any(isinstance(m, QueryGCN) for m in ablated.modules())
+    assert ablated(torch.rand(1, 3, 64, 64)).shape == (1, 1)
+    with pytest.raises(ValueError, match='query_mixer'):
+        LifeIQA(**TINY, query_mixer='mlp')
+    with pytest.raises(ValueError, match='decoder'):
+        LifeIQA(**TINY, decoder='deformable')
