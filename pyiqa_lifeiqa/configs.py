@@ -1,25 +1,22 @@
-"""The lifeiqa metric entries for pyiqa's ``DEFAULT_CONFIGS`` (plain data, no imports)."""
+"""The lifeiqa metric entries for pyiqa's ``DEFAULT_CONFIGS`` (plain data; no torch, no pyiqa).
+
+Each metric loads one weight set; its architecture is that weight set's config.
+"""
+
+from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
+
+# metric name -> rough score range (pyiqa shows it; the real range may vary)
+_SCORE_RANGES = {
+    'lifeiqa': '~0, ~1',
+    'lifeiqa-koniq': '~1, ~100',
+}
 
 METRIC_CONFIGS: dict[str, dict] = {
-    'lifeiqa': {
-        'metric_opts': {
-            'type': 'LifeIQA',
-            'pretrained': True,
-            'weight_set': 'lifeiqa',
-        },
+    name: {
+        'metric_opts': {'type': 'LifeIQA', **WEIGHT_SETS[name].config, 'pretrained': True, 'weight_set': name},
         'metric_mode': 'NR',
         'lower_better': False,
-        'score_range': '~0, ~1',
-    },
-    'lifeiqa-koniq': {
-        'metric_opts': {
-            'type': 'LifeIQA',
-            'num_experts': 2,
-            'pretrained': True,
-            'weight_set': 'lifeiqa-koniq',
-        },
-        'metric_mode': 'NR',
-        'lower_better': False,
-        'score_range': '~1, ~100',
-    },
+        'score_range': score_range,
+    }
+    for name, score_range in _SCORE_RANGES.items()
 }

@@ -71,12 +71,19 @@ def test_as_loss_gives_finite_nonzero_input_gradients(loss_metric):
 
 def test_loss_weight_and_reduction_are_honoured(loss_metric):
     x = torch.rand(2, 3, 224, 224)
-    plain = loss_metric(x)
-    loss_metric.loss_weight = torch.tensor(2.0)
     try:
-        assert torch.allclose(loss_metric(x), 2 * plain, atol=1e-5)
+        loss_metric.loss_reduction = 'none'
+        per_image = loss_metric(x)
+        loss_metric.loss_reduction = 'sum'
+        total = loss_metric(x)
+        loss_metric.loss_reduction = 'mean'
+        loss_metric.loss_weight = torch.tensor([[1.0], [0.0]])  # a weighted mean over images
+        first_only = loss_metric(x)
     finally:
-        loss_metric.loss_weight = None
+        loss_metric.loss_reduction, loss_metric.loss_weight = 'mean', None
+    assert per_image.shape == (2, 1)
+    assert torch.allclose(total, per_image.sum(), atol=1e-5)
+    assert torch.allclose(first_only, per_image[0, 0], atol=1e-5)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')

@@ -355,6 +355,23 @@ class LifeIQA(nn.Module):
         self.crop_size = crop_size
         self.test_sample = test_sample
         self.grid_size = grid_size
+        # Constructor arguments that rebuild this architecture (recorded in saved weight files).
+        self.config = dict(
+            backbone=backbone,
+            embed_dim=embed_dim,
+            num_queries=num_queries,
+            depth=depth,
+            num_heads=num_heads,
+            num_experts=num_experts,
+            top_k=top_k,
+            grid_size=grid_size,
+            learnable_adjacency=learnable_adjacency,
+            query_mixer=query_mixer,
+            decoder=decoder,
+            crop_size=crop_size,
+            test_sample=test_sample,
+            dropout=dropout,
+        )
         load_weights = pretrained or pretrained_model_path is not None
 
         self.backbone = timm.create_model(

@@ -1,0 +1,242 @@
+"""Read Life-IQA weight files in every accepted format, load them strictly, save clean ones.
+
+Accepted formats:
+
+- ``.safetensors`` files (those written by :func:`save_weights` also record the model config);
+- torch pickles, read with ``torch.load(weights_only=True)`` only: a pickle that would run code
+  is refused, never executed;
+- a plain state dict, or one wrapped as ``{'params': ...}`` (pyiqa training checkpoints),
+  ``'params_ema'``, ``'state_dict'`` or ``'model'``, with or without the ``module.`` prefix of
+  ``DistributedDataParallel``;
+- state dicts of the authors' training code (converted, see :mod:`pyiqa_lifeiqa.weights.authors`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
+from pyiqa_lifeiqa.weights.authors import convert_authors_state_dict, is_authors_state_dict
+from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
+
+# Keys under which training checkpoints wrap the state dict, in order of preference (pyiqa's first).
+WRAPPER_KEYS = ('params', 'params_ema', 'state_dict', 'model')
+DDP_PREFIX = 'module.'
+CONFIG_METADATA_KEY = 'lifeiqa_config'
+MAX_LISTED_KEYS = 10
+
+
+class CheckpointError(ValueError):
+    """A weight file cannot be read, or holds no usable state dict."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """A pickle was refused because loading it could run code; nothing in it was executed."""
+
+
+class WeightsMismatchError(CheckpointError):
+    """A state dict does not fit the model: missing or unexpected keys, or different shapes."""
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(path, device='cpu')
+    except SafetensorError as error:
+        raise CheckpointError(f'cannot read {path}: the safetensors file is truncated or corrupt ({error})') from None
+
+
+def _read_pickle(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as error:
+        if 'Weights only load failed' not in str(error):
+            raise CheckpointError(f'cannot read {path}: the file is truncated or corrupt ({error})') from None
+        detail = next((line.strip() for line in str(error).splitlines() if 'Unsupported' in line), '')
+        raise UnsafeCheckpointError(
+            f'refused to load {path}: it holds objects that torch.load(weights_only=True) does not allow, and '
+            f'unpickling them could run arbitrary code. Nothing in it was executed. {detail}'
+        ) from None
+    except Exception as error:  # torch raises RuntimeError, EOFError, KeyError... for damaged files
+        raise CheckpointError(
+            f'cannot read {path}: the file is truncated or corrupt, or not a torch checkpoint '
+            f'({type(error).__name__}: {error})'
+        ) from None
+
+
+def _unwrap(obj: Any, path: Path) -> dict[str, torch.Tensor]:
+    """The state dict inside a checkpoint: the object itself or one of its ``WRAPPER_KEYS`` entries."""
+    while isinstance(obj, Mapping):
+        if obj and all(isinstance(k, str) and torch.is_tensor(v) for k, v in obj.items()):
+            return dict(obj)
+        key = next((k for k in WRAPPER_KEYS if isinstance(obj.get(k), Mapping)), None)
+        if key is None:
+            break
+        obj = obj[key]
+    found = f'a dict with keys {sorted(map(str, obj))[:MAX_LISTED_KEYS]}' if isinstance(obj, Mapping) else type(obj)
+    raise CheckpointError(
+        f'no state dict in {path}: expected a dict of tensors, possibly under one of {list(WRAPPER_KEYS)}; '
+        f'found {found}'
+    )
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a weight file in any accepted format and return a state dict with ``LifeIQA`` names.
+
+    Args:
+        path: ``.safetensors`` file or torch checkpoint (any other suffix).
+
+    Returns:
+        The state dict, on the CPU, without ``module.`` prefixes; authors' checkpoints converted.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        UnsafeCheckpointError: A pickle that torch's weights-only loader refuses.
+        CheckpointError: The file is truncated or corrupt, or holds no state dict.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'checkpoint {path} does not exist or is not a file')
+    raw = _read_safetensors(path) if path.suffix == '.safetensors' else _read_pickle(path)
+    state_dict = _unwrap(raw, path)
+    if all(key.startswith(DDP_PREFIX) for key in state_dict):
+        state_dict = {key.removeprefix(DDP_PREFIX): value for key, value in state_dict.items()}
+    if not is_authors_state_dict(state_dict):
+        return state_dict
+    try:
+        return convert_authors_state_dict(state_dict)
+    except ValueError as error:
+        raise CheckpointError(f"cannot convert the authors' checkpoint {path}: {error}") from None
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``LifeIQA`` config recorded in a file written by :func:`save_weights`, or None if there is none."""
+    path = Path(path)
+    if path.suffix != '.safetensors':
+        return None
+    try:
+        with safe_open(path, framework='pt') as f:
+            metadata = f.metadata() or {}
+    except SafetensorError as error:
+        raise CheckpointError(f'cannot read {path}: the safetensors file is truncated or corrupt ({error})') from None
+    return json.loads(metadata[CONFIG_METADATA_KEY]) if CONFIG_METADATA_KEY in metadata else None
+
+
+def model_config(model: LifeIQA) -> dict[str, Any]:
+    """The ``LifeIQA`` constructor arguments that rebuild ``model``'s architecture and inference.
+
+    Training-only settings (``drop_path_rate``) and loading arguments are not included.
+    """
+    return dict(model.config)
+
+
+def save_weights(model: LifeIQA, path: str | os.PathLike, config: Mapping[str, Any] | None = None) -> Path:
+    """Write ``model``'s state dict as a safetensors file that records the model config.
+
+    The file is written to a temporary name first and renamed, so a failed write leaves no
+    partial file behind.
+
+    Args:
+        model: The model to save.
+        path: Output file; must end in ``.safetensors``.
+        config: ``LifeIQA`` constructor arguments to record; default: :func:`model_config`.
+
+    Returns:
+        ``path`` as a Path.
+    """
+    path = Path(path)
+    if path.suffix != '.safetensors':
+        raise ValueError(f'weights are saved as safetensors: the file name must end in .safetensors, got {path}')
+    tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+    metadata = {CONFIG_METADATA_KEY: json.dumps(dict(config) if config is not None else model_config(model))}
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f'.{path.name}.', delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+    try:
+        save_file(tensors, tmp_path, metadata=metadata)
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+    return path
+
+
+def _listed(keys: list[str]) -> str:
+    shown = ', '.join(keys[:MAX_LISTED_KEYS])
+    return shown + (f', ... and {len(keys) - MAX_LISTED_KEYS} more' if len(keys) > MAX_LISTED_KEYS else '')
+
+
+def _mismatch_message(source: str | Path, missing: list[str], unexpected: list[str], shapes: list[str]) -> str:
+    sections = {'missing keys': missing, 'unexpected keys': unexpected, 'shape mismatches': shapes}
+    problems = ''.join(f'\n  {title} ({len(items)}): {_listed(items)}' for title, items in sections.items() if items)
+    hint = (
+        'The model was probably built with a different config than the weights were saved from '
+        '(e.g. backbone, num_experts, embed_dim, depth, num_queries, learnable_adjacency).'
+    )
+    recorded = read_config(source) if isinstance(source, Path) else None
+    if recorded is not None:
+        hint += f' The file records the config {recorded}.'
+    return f'weights from {source} do not fit the model:{problems}\n{hint}'
+
+
+def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str | Path) -> None:
+    """Load ``state_dict`` into ``model``; every key must be present with the model's shape.
+
+    Keys of non-persistent backbone buffers (``relative_position_index``, ``attn_mask``: older
+    timm versions saved them) are dropped when the model does not keep them.
+
+    Args:
+        model: Target model.
+        state_dict: Weights with the model's names.
+        source: Where the weights come from, for the error message; a safetensors file that
+            records its config adds that config to the message.
+
+    Raises:
+        WeightsMismatchError: Missing or unexpected keys or different shapes; one message lists
+            them all, with a hint that the model config differs from the file's.
+        CheckpointError: A weight holds NaN or infinite values.
+    """
+    expected = model.state_dict()
+    transient = {name for name, _ in model.named_buffers() if name.startswith('backbone.')} - set(expected)
+    state_dict = {key: value for key, value in state_dict.items() if key not in transient}
+    missing = [key for key in expected if key not in state_dict]
+    unexpected = [key for key in state_dict if key not in expected]
+    shapes = [
+        f'{key}: model {tuple(expected[key].shape)}, file {tuple(value.shape)}'
+        for key, value in state_dict.items()
+        if key in expected and value.shape != expected[key].shape
+    ]
+    if missing or unexpected or shapes:
+        raise WeightsMismatchError(_mismatch_message(source, missing, unexpected, shapes))
+    non_finite = [key for key, value in state_dict.items() if value.is_floating_point() and not value.isfinite().all()]
+    if non_finite:
+        raise CheckpointError(f'weights from {source} hold NaN or infinite values in {_listed(non_finite)}')
+    model.load_state_dict(state_dict, strict=True)
+
+
+def load_weights_into(model: nn.Module, weight_set: str | None = None, path: str | os.PathLike | None = None) -> Path:
+    """Find, read and strictly load a weight file into ``model``.
+
+    Args:
+        model: A ``LifeIQA`` model.
+        weight_set: Registry name of the weight set; None means the default set ``'lifeiqa'``.
+        path: Weight file or URL to use instead of the weight set's file.
+
+    Returns:
+        The file that was loaded.
+
+    Raises:
+        WeightsNotFoundError: No file found (the message says where it looked and what to do).
+        CheckpointError: The file cannot be read or does not fit the model.
+    """
+    file = resolve_weight_file(weight_set, path)
+    load_state_dict_strict(model, read_state_dict(file), source=file)
+    return file

@@ -1,0 +1,82 @@
+"""The named Life-IQA weight sets: which file each is, how to check it, which model it fits.
+
+Plain data, no torch: this module is cheap to import (the CLI and error messages read it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_WEIGHT_SET = 'lifeiqa'
+
+
+@dataclass(frozen=True)
+class WeightSet:
+    """One named weight file for the ``LifeIQA`` arch.
+
+    Attributes:
+        name: Registry key, the ``weight_set`` argument of ``LifeIQA``.
+        filename: File name searched for in the weight directories and the cache.
+        sha256: Hex SHA-256 of the file, checked whenever the file is found or downloaded;
+            None while no file has been published.
+        size: File size in bytes, checked before hashing; None if unknown.
+        url: Where the file can be downloaded (http, https or file URL); None if nowhere.
+        config: ``LifeIQA`` constructor arguments of the model the file belongs to (arguments
+            not given keep their defaults).
+        description: What the weights are and how they were (or can be) trained.
+        recipe: Name of the ``lifeiqa train`` recipe that produces the file, if one does.
+    """
+
+    name: str
+    filename: str
+    sha256: str | None = None
+    size: int | None = None
+    url: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    description: str = ''
+    recipe: str | None = None
+
+
+WEIGHT_SETS: dict[str, WeightSet] = {
+    ws.name: ws
+    for ws in (
+        WeightSet(
+            name='lifeiqa',
+            filename='lifeiqa_default.safetensors',
+            config={'backbone': 'swin_base_patch4_window7_224', 'num_experts': 4},
+            description=(
+                'Default Life-IQA weights (paper configuration: Swin-B, 4 experts, top-2). '
+                'Not published yet: they will ship inside this package.'
+            ),
+        ),
+        WeightSet(
+            name='lifeiqa-koniq',
+            filename='lifeiqa_koniq10k_swinb.safetensors',
+            config={'backbone': 'swin_base_patch4_window7_224', 'num_experts': 2},
+            description=(
+                "Life-IQA trained on KonIQ-10k with the authors' KonIQ recipe (Swin-B, 2 experts, depth 4). "
+                'The authors released no trained weights: train them yourself.'
+            ),
+            recipe='koniq10k',
+        ),
+    )
+}
+
+
+def get_weight_set(name: str) -> WeightSet:
+    """Look a weight set up by name.
+
+    Args:
+        name: Registry key.
+
+    Returns:
+        The weight set.
+
+    Raises:
+        ValueError: ``name`` is not a registered weight set (the message lists the known ones).
+    """
+    try:
+        return WEIGHT_SETS[name]
+    except KeyError:
+        raise ValueError(f'unknown weight set {name!r}; known weight sets: {", ".join(sorted(WEIGHT_SETS))}') from None

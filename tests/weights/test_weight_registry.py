@@ -1,0 +1,60 @@
+"""Specification of the weight-set registry (pyiqa_lifeiqa/weights/registry.py)."""
+
+import inspect
+import re
+import subprocess
+import sys
+
+import pytest
+
+from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
+from pyiqa_lifeiqa.configs import METRIC_CONFIGS
+from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, WEIGHT_SETS, get_weight_set
+
+LIFEIQA_DEFAULTS = {name: p.default for name, p in inspect.signature(LifeIQA).parameters.items()}
+
+
+def test_default_and_koniq_sets_are_registered_under_their_names():
+    assert DEFAULT_WEIGHT_SET == 'lifeiqa'
+    assert WEIGHT_SETS['lifeiqa'].filename == 'lifeiqa_default.safetensors'
+    assert WEIGHT_SETS['lifeiqa-koniq'].filename == 'lifeiqa_koniq10k_swinb.safetensors'
+    assert WEIGHT_SETS['lifeiqa-koniq'].recipe == 'koniq10k'
+    assert all(name == ws.name for name, ws in WEIGHT_SETS.items())
+
+
+def test_no_set_points_to_a_download_that_does_not_exist():
+    # The authors released no weights and none have been published yet.
+    assert all(ws.url is None for ws in WEIGHT_SETS.values())
+
+
+def test_hashes_are_hex_sha256_when_given():
+    for ws in WEIGHT_SETS.values():
+        assert ws.sha256 is None or re.fullmatch('[0-9a-f]{64}', ws.sha256)
+        assert ws.size is None or ws.size > 0
+
+
+def test_set_configs_are_lifeiqa_arguments():
+    for ws in WEIGHT_SETS.values():
+        assert set(ws.config) <= set(LIFEIQA_DEFAULTS), ws.name
+        assert ws.description
+
+
+def test_each_metric_builds_the_architecture_of_its_weight_set():
+    for metric, entry in METRIC_CONFIGS.items():
+        opts = entry['metric_opts']
+        ws = get_weight_set(opts['weight_set'])
+        keys = set(ws.config) | (set(opts) & set(LIFEIQA_DEFAULTS)) - {'pretrained', 'weight_set'}
+        metric_arch = {k: opts.get(k, LIFEIQA_DEFAULTS[k]) for k in keys}
+        set_arch = {k: ws.config.get(k, LIFEIQA_DEFAULTS[k]) for k in keys}
+        assert metric_arch == set_arch, metric
+
+
+def test_unknown_set_raises_value_error_listing_known_sets():
+    with pytest.raises(ValueError, match=r"unknown weight set 'nope'.*lifeiqa, lifeiqa-koniq"):
+        get_weight_set('nope')
+
+
+def test_registry_imports_without_torch():
+    code = 'import sys, pyiqa_lifeiqa.weights.registry; print([m for m in ("torch", "pyiqa") if m in sys.modules])'
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == '[]'
