@@ -1,0 +1,1 @@
+"""Training model classes for pyiqa's MODEL_REGISTRY."""
