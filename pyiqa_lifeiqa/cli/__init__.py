@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     'train': 'train',
     'train-splits': 'train_splits',
     'make-synthetic': 'make_synthetic',
+    'make-splits': 'make_splits',
     'benchmark': 'benchmark',
 }
 

@@ -1,0 +1,94 @@
+"""``lifeiqa train``: pyiqa's training pipeline with the plugin registered, outputs in the working directory."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from unittest import mock
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        'train',
+        help="train with pyiqa's pipeline (an option file or a shipped recipe)",
+        description="Run pyiqa's training pipeline on a pyiqa option file (-opt) or a shipped recipe "
+        '(--recipe NAME --data-root DIR). experiments/ and tb_logger/ are written under the current directory.',
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('-opt', help='pyiqa option YAML file')
+    source.add_argument('--recipe', help='a shipped recipe (see --list-recipes)')
+    source.add_argument('--list-recipes', action='store_true', help='print the shipped recipes and exit')
+    parser.add_argument('--data-root', default='./datasets', help='folder that replaces ./datasets in a recipe')
+    parser.add_argument('--force_yml', nargs='+', help='override options, e.g. train:total_iter=1000')
+    parser.add_argument('--auto_resume', action='store_true', help='resume from the latest saved state')
+    parser.add_argument('--debug', action='store_true')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pyiqa_lifeiqa.train.recipes import list_recipes, resolve_recipe
+
+    if args.list_recipes:
+        for name, description in list_recipes().items():
+            print(f'{name:<16} {description}')
+        return 0
+    opt = args.opt
+    if args.recipe:
+        # Keep the resolved options beside the experiments, as a record of what was run.
+        opt = Path('options') / f'{args.recipe}.yml'
+        opt.parent.mkdir(exist_ok=True)
+        opt.write_text(resolve_recipe(args.recipe, args.data_root))
+    elif not Path(opt).is_file():
+        raise FileNotFoundError(f'option file not found: {opt}')
+    return train(str(opt), args.force_yml, args.auto_resume, args.debug, args.launcher)
+
+
+def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool, launcher: str) -> int:
+    """Run pyiqa's ``train_pipeline`` with outputs under the working directory.
+
+    pyiqa's ``--launcher pytorch`` set-up and its resuming assume CUDA (NCCL, one GPU per
+    process, states mapped to the current GPU); without CUDA the process group is started here
+    with gloo, and saved states are loaded onto the CPU.
+    """
+    import pyiqa.train
+    import pyiqa.utils.options
+    import torch
+
+    import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: F401  (LifeIQAModel in pyiqa's MODEL_REGISTRY)
+
+    if not torch.cuda.is_available():
+        pyiqa.train.load_resume_state = _resume_on_cpu(pyiqa.train.load_resume_state)
+        if launcher == 'pytorch':
+            torch.distributed.init_process_group('gloo')
+            pyiqa.utils.options.init_dist = lambda *args, **kwargs: None
+
+    argv = ['-opt', opt, '--launcher', launcher]
+    argv += ['--force_yml', *force_yml] if force_yml else []
+    argv += ['--auto_resume'] if auto_resume else []
+    argv += ['--debug'] if debug else []
+    saved, sys.argv = sys.argv, ['lifeiqa train', *argv]  # pyiqa parses sys.argv itself
+    try:
+        pyiqa.train.train_pipeline(os.getcwd())
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _resume_on_cpu(load_resume_state: Callable[[dict], dict | None]) -> Callable[[dict], dict | None]:
+    """pyiqa's ``load_resume_state``, with the saved state mapped to the CPU instead of the current GPU."""
+    import torch
+
+    torch_load = torch.load
+
+    def load_to_cpu(path, map_location=None, **kwargs):
+        return torch_load(path, map_location='cpu', **kwargs)
+
+    def load(opt: dict) -> dict | None:
+        with mock.patch('torch.cuda.current_device', return_value=None), mock.patch('torch.load', load_to_cpu):
+            return load_resume_state(opt)
+
+    return load
