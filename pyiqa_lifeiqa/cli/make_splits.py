@@ -20,6 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--test-ratio', type=float, default=0.2)
     parser.add_argument('--val-ratio', type=float, default=0.1, help='share of the training part held out')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--skip-first', type=int, default=0, help="rows the dataset class drops (pyiqa's LIVEChallengeDataset: 7)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -28,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pyiqa_lifeiqa.data.splits import make_splits, save_splits
 
-    meta = pd.read_csv(args.meta)
+    meta = pd.read_csv(args.meta).iloc[args.skip_first :]  # split indices count the rows the dataset keeps
     groups = None
     if args.group_column is not None:
         column = int(args.group_column) if args.group_column.isdigit() else args.group_column

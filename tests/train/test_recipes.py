@@ -1,0 +1,101 @@
+"""Every shipped recipe (pyiqa_lifeiqa/recipes) builds its pyiqa datasets and model (pyiqa_lifeiqa/train/recipes.py)."""
+
+import csv
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from PIL import Image
+from pyiqa.data import build_dataset
+from pyiqa.models import build_model
+
+from pyiqa_lifeiqa.train.recipes import list_recipes, recipe_path, resolve_recipe
+
+DATASET_RECIPES = ['csiq', 'flive', 'kadid10k', 'koniq10k', 'live', 'livec', 'spaq', 'tid2013']
+# The reference's settings per dataset: (experts, depth, base lr, crops per image, schedule)
+AUTHORS = {
+    'live': (8, 4, 2e-5, 35, 'MultiStepLR'),
+    'csiq': (8, 4, 2e-4, 35, 'MultiStepLR'),
+    'tid2013': (8, 4, 2e-4, 25, 'MultiStepLR'),
+    'kadid10k': (8, 4, 2e-5, 35, 'MultiStepLR'),
+    'livec': (2, 2, 3e-5, 50, 'CosineAnnealingLR'),
+    'koniq10k': (2, 4, 2e-5, 40, 'MultiStepLR'),
+    'spaq': (8, 4, 2e-5, 40, 'MultiStepLR'),
+    'flive': (2, 4, 2e-5, 40, 'MultiStepLR'),
+}
+
+
+def fake_dataset(root: Path, opts: dict, n: int = 12) -> None:
+    """Write images, a meta CSV in the dataset type's column order, and a split file for ``opts``."""
+    target = Path(opts['dataroot_target'])
+    ref_dir = Path(opts.get('dataroot_ref', target))
+    target.mkdir(parents=True, exist_ok=True)
+    ref_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        Image.fromarray((rng.random((240, 260, 3)) * 255).astype('uint8')).save(target / f'd{i}.png')
+        if opts['type'] == 'GeneralFRDataset':
+            Image.fromarray((rng.random((240, 260, 3)) * 255).astype('uint8')).save(ref_dir / f'r{i % 3}.png')
+            rows.append((f'r{i % 3}.png', f'd{i}.png', float(i)))
+        else:
+            rows.append((f'd{i}.png', float(i)))
+    meta = Path(opts['meta_info_file'])
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    with open(meta, 'w', newline='') as f:
+        csv.writer(f).writerows([('a', 'b', 'c')[: len(rows[0])], *rows])
+    kept = n - 7 if opts['type'] == 'LIVEChallengeDataset' else n
+    with open(opts['split_file'], 'wb') as f:
+        pickle.dump({1: {'train': list(range(kept - 2)), 'val': [kept - 2], 'test': [kept - 1]}}, f)
+
+
+def test_every_dataset_has_a_recipe_and_each_recipe_a_description():
+    recipes = list_recipes()
+    assert set(DATASET_RECIPES) <= set(recipes)
+    assert all(recipes.values())
+    with pytest.raises(ValueError, match='unknown recipe'):
+        recipe_path('imagenet')
+
+
+@pytest.mark.parametrize('name', DATASET_RECIPES)
+def test_recipe_reproduces_the_authors_settings(name):
+    opt = yaml.safe_load(recipe_path(name).read_text())
+    experts, depth, lr, crops, scheduler = AUTHORS[name]
+    assert opt['model_type'] == 'LifeIQAModel'
+    assert opt['network']['backbone'] == 'swin_base_patch4_window7_224'
+    assert (opt['network']['num_experts'], opt['network']['depth']) == (experts, depth)
+    assert opt['train']['optim'] == {'type': 'AdamW', 'lr': lr, 'weight_decay': 0.01}
+    assert opt['train']['scheduler']['type'] == scheduler
+    assert opt['datasets']['train']['dataset_enlarge_ratio'] == crops
+    assert opt['datasets']['train']['augment']['random_crop'] == 224
+    assert opt['datasets']['train']['augment']['hflip'] is True
+    assert opt['train']['mos_loss_opt']['type'] == 'SmoothL1Loss'
+    assert opt['train']['aux_loss'] == {'load_balance_weight': 0.01, 'router_z_weight': 0.001}
+    assert opt['train']['grad_clip'] == 5.0
+    resized = opt['datasets']['train']['augment'].get('resize')
+    assert resized == ([512, 384] if name in ('koniq10k', 'spaq') else None)
+
+
+@pytest.mark.parametrize('name', DATASET_RECIPES)
+def test_recipe_builds_datasets_and_model_on_a_fake_layout(name, tmp_path):
+    opt = yaml.safe_load(resolve_recipe(name, tmp_path / 'datasets'))
+    for phase in ('train', 'val'):
+        fake_dataset(tmp_path, opt['datasets'][phase])
+        opts = {**opt['datasets'][phase], 'phase': phase}
+        dataset = build_dataset(opts)
+        item = dataset[0]
+        assert item['img'].shape[0] == 3
+        if phase == 'train':
+            assert item['img'].shape[1:] == (224, 224)
+    # the recipe's model, with a small backbone so that nothing is downloaded
+    opt['network'].update(backbone='resnet18', embed_dim=32, num_heads=4, backbone_pretrain=False)
+    opt.update(is_train=True, dist=False, rank=0, world_size=1, num_gpu=0, root_path=str(tmp_path))
+    opt['path'].update(
+        experiments_root=str(tmp_path / 'exp'), models=str(tmp_path / 'exp'), training_states=str(tmp_path / 'exp')
+    )
+    model = build_model(opt)
+    scores = model.net(torch.rand(2, 3, 224, 224), return_aux=True)[0]
+    assert scores.shape == (2, 1)
