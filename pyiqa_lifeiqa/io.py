@@ -1,0 +1,112 @@
+"""Finding image files and reading them into the [0, 1] tensors that pyiqa metrics take.
+
+Images are read as pyiqa reads them (PIL, converted to RGB, ``to_tensor``), so a score computed
+from :func:`load_image` equals the one pyiqa computes from the same path. Every failure raises
+:class:`ImageReadError` naming the file and the reason; no file is ever written.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torchvision.datasets.folder import IMG_EXTENSIONS
+from torchvision.transforms.functional import to_tensor
+
+
+class ImageReadError(ValueError):
+    """A file could not be read as an image.
+
+    Attributes:
+        path: The file.
+        reason: Why it could not be read, in words.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f'{path}: {reason}')
+        self.path = Path(path)
+        self.reason = reason
+
+
+def find_image_files(path: str | os.PathLike) -> list[Path]:
+    """The image files a path names.
+
+    Args:
+        path: A file (returned as is, whatever its extension) or a folder, searched recursively
+            for files with an image extension (torchvision's ``IMG_EXTENSIONS``, any case).
+
+    Returns:
+        The files, sorted (deterministic for a folder).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.rglob('*') if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+    if not path.exists():
+        raise FileNotFoundError(f'no such file or folder: {path}')
+    return [path]
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open an image file lazily: its header is read and checked, its pixels are not decoded.
+
+    Use it as a context manager (``with open_image(p) as img``) to close the file.
+
+    Args:
+        path: The image file.
+
+    Returns:
+        The opened PIL image.
+
+    Raises:
+        ImageReadError: The file is missing, a folder, empty, unreadable, not an image PIL can
+            read, or larger than ``PIL.Image.MAX_IMAGE_PIXELS`` (a possible decompression bomb;
+            PIL only warns up to twice that limit, this refuses).
+    """
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ImageReadError(path, 'is a folder, not an image file')
+        if path.stat().st_size == 0:
+            raise ImageReadError(path, 'empty file')
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            return Image.open(path)
+    except FileNotFoundError:
+        raise ImageReadError(path, 'no such file') from None
+    except UnidentifiedImageError:
+        raise ImageReadError(path, 'not an image (or a format PIL cannot read)') from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageReadError(path, f'refused as a possible decompression bomb: {error}') from None
+    except OSError as error:
+        raise ImageReadError(path, f'cannot read the file: {error.strerror or error}') from None
+
+
+def load_image(path: str | os.PathLike) -> torch.Tensor:
+    """Read an image file into an RGB tensor in [0, 1].
+
+    Grayscale, palette, CMYK and alpha images are converted by PIL's ``convert('RGB')`` (alpha
+    is dropped). Truncated files are refused as long as PIL's ``ImageFile.LOAD_TRUNCATED_IMAGES``
+    keeps its default (False).
+
+    Args:
+        path: The image file.
+
+    Returns:
+        Float tensor of shape (1, 3, H, W).
+
+    Raises:
+        ImageReadError: See :func:`open_image`; also when the pixel data cannot be decoded
+            (corrupt or truncated file).
+    """
+    with open_image(path) as img:
+        try:
+            rgb = img.convert('RGB')
+        except Exception as error:  # decoders of untrusted data fail in many ways: report them all as one
+            raise ImageReadError(path, f'corrupt or truncated image data ({error})') from None
+    return to_tensor(rgb).unsqueeze(0)
