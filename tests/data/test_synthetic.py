@@ -1,0 +1,260 @@
+"""The synthetic IQA dataset: layout, pyiqa compatibility, splits, determinism, labels, bad input."""
+
+import csv
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from pyiqa_lifeiqa.data.synthetic import (
+    CSV_COLUMNS,
+    FR_METRICS,
+    MIN_SIZE,
+    SKIMAGE_PHOTOS,
+    fuse_scores,
+    make_synthetic_dataset,
+    procedural_image,
+)
+
+SIZE = (176, 176)
+DISTORTIONS = ['gaussian_blur', 'jpeg', 'gaussian_noise', 'contrast']
+LEVELS = 2
+
+
+@pytest.fixture(scope='module')
+def pristine_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two photographs (not yet at SIZE, so they get resized and cropped) and a non-image file."""
+    folder = tmp_path_factory.mktemp('pristine')
+    Image.fromarray(skimage.data.astronaut()).resize((230, 200)).save(folder / 'astronaut.png')
+    Image.fromarray(skimage.data.coffee()).resize((240, 160)).save(folder / 'coffee.jpg', quality=95)
+    (folder / 'notes.txt').write_text('not an image')
+    return folder
+
+
+def build(out: Path, images: Path) -> Path:
+    """The small dataset of these tests: 2 photographs + 1 procedural image, 4 distortions x 2 levels."""
+    return make_synthetic_dataset(
+        out, images=images, levels=LEVELS, seed=3, size=SIZE, procedural=1, distortions=DISTORTIONS, batch_size=4
+    )
+
+
+@pytest.fixture(scope='module')
+def dataset(tmp_path_factory: pytest.TempPathFactory, pristine_folder: Path) -> Path:
+    return build(tmp_path_factory.mktemp('synthetic') / 'set', pristine_folder)
+
+
+def read_rows(root: Path) -> list[dict]:
+    with open(root / 'meta_info.csv', newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def test_layout_and_csv_columns(dataset: Path) -> None:
+    with open(dataset / 'meta_info.csv', newline='') as f:
+        header = next(csv.reader(f))
+    assert header == [*CSV_COLUMNS, *FR_METRICS]
+    assert header[:2] == ['image', 'mos']
+    rows = read_rows(dataset)
+    refs = ['astronaut', 'coffee', 'procedural_0000']
+    assert [row['ref_name'] for row in rows[:: 1 + len(DISTORTIONS) * LEVELS]] == refs
+    assert len(rows) == len(refs) * (1 + len(DISTORTIONS) * LEVELS)
+    assert sorted(p.name for p in (dataset / 'images').iterdir()) == sorted(row['image'] for row in rows)
+    for row in rows:
+        with Image.open(dataset / 'images' / row['image']) as image:
+            assert image.format == 'PNG' and image.mode == 'RGB' and image.size == SIZE[::-1]
+        assert 0.0 <= float(row['mos']) <= 1.0
+        assert all(np.isfinite(float(row[name])) for name in FR_METRICS)
+    pristine = [row for row in rows if row['distortion'] == 'pristine']
+    assert [(row['image'], row['level']) for row in pristine] == [(f'{ref}.png', '0') for ref in refs]
+    series = {(row['distortion'], row['level']) for row in rows if row['distortion'] != 'pristine'}
+    assert series == {(d, str(level)) for d in DISTORTIONS for level in range(1, LEVELS + 1)}
+
+
+def test_pristine_rows_hold_the_metrics_perfect_scores(dataset: Path) -> None:
+    for row in read_rows(dataset):
+        if row['distortion'] == 'pristine':
+            assert float(row['ms_ssim']) == pytest.approx(1.0, abs=1e-5)
+            assert float(row['fsim']) == pytest.approx(1.0, abs=1e-5)
+            assert float(row['gmsd']) == pytest.approx(0.0, abs=1e-6)
+            assert float(row['nlpd']) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pristine_rows_score_highest_per_reference(dataset: Path) -> None:
+    rows = read_rows(dataset)
+    for ref in {row['ref_name'] for row in rows}:
+        own = [row for row in rows if row['ref_name'] == ref]
+        best = max(float(row['mos']) for row in own if row['distortion'] != 'pristine')
+        assert float(next(row['mos'] for row in own if row['distortion'] == 'pristine')) > best
+
+
+def test_pseudo_mos_falls_as_the_level_rises(dataset: Path) -> None:
+    mos = {(r['ref_name'], r['distortion'], int(r['level'])): float(r['mos']) for r in read_rows(dataset)}
+    series = {(ref, distortion) for ref, distortion, level in mos if level > 0}
+    falling = [mos[(ref, d, 1)] > mos[(ref, d, 2)] for ref, d in series]
+    assert len(falling) == 3 * len(DISTORTIONS)
+    assert sum(falling) >= 0.9 * len(falling)
+    assert max(mos.values()) == 1.0 and min(mos.values()) == 0.0
+
+
+def test_splits_are_ten_content_disjoint_partitions(dataset: Path) -> None:
+    rows = read_rows(dataset)
+    with open(dataset / 'splits.pkl', 'rb') as f:
+        splits = pickle.load(f)  # written by this test's own call
+    assert sorted(splits) == list(range(1, 11))
+    for split in splits.values():
+        assert sorted(split['train'] + split['val'] + split['test']) == list(range(len(rows)))
+        refs = {part: {rows[i]['ref_name'] for i in split[part]} for part in ('train', 'val', 'test')}
+        assert all(refs.values())
+        assert not refs['train'] & refs['val'] and not refs['train'] & refs['test'] and not refs['val'] & refs['test']
+
+
+@pytest.mark.parametrize('phase', ['train', 'val', 'test'])
+def test_pyiqa_general_nr_dataset_reads_it(dataset: Path, phase: str) -> None:
+    from pyiqa.data.general_nr_dataset import GeneralNRDataset
+
+    opt = {
+        'name': 'synthetic',
+        'type': 'GeneralNRDataset',
+        'dataroot_target': str(dataset / 'images'),
+        'meta_info_file': str(dataset / 'meta_info.csv'),
+        'split_file': str(dataset / 'splits.pkl'),
+        'split_index': 2,
+        'phase': phase,
+    }
+    data = GeneralNRDataset(opt)
+    with open(dataset / 'splits.pkl', 'rb') as f:
+        expected = pickle.load(f)[2][phase]
+    assert len(data) == len(expected) > 0
+    rows = read_rows(dataset)
+    item = data[0]
+    assert tuple(item['img'].shape) == (3, *SIZE)
+    assert Path(item['img_path']).name == rows[expected[0]]['image']
+    assert item['mos_label'].item() == pytest.approx(float(rows[expected[0]]['mos']))
+
+
+def test_same_arguments_give_identical_bytes(dataset: Path, pristine_folder: Path, tmp_path: Path) -> None:
+    again = build(tmp_path / 'again', pristine_folder)
+    files = sorted(p.relative_to(dataset) for p in dataset.rglob('*') if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob('*') if p.is_file())
+    for name in files:
+        assert (dataset / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_fuse_scores_orients_z_scores_averages_and_rescales() -> None:
+    # column 1 is lower-better and agrees with column 0 once negated; column 2 is constant
+    raw = np.array([[1.0, 0.0, 5.0], [0.5, 0.5, 5.0], [0.0, 1.0, 5.0], [0.25, 0.75, 5.0]])
+    assert fuse_scores(raw, lower_better=[False, True, False]).tolist() == pytest.approx([1.0, 0.5, 0.0, 0.25])
+    # read the other way round the two metrics cancel out
+    assert fuse_scores(raw, lower_better=[False, False, False]).tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert fuse_scores(np.ones((3, 2)), [False, True]).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match='NaN'):
+        fuse_scores(np.array([[np.nan], [1.0]]), [False])
+    with pytest.raises(ValueError, match='rows x 2'):
+        fuse_scores(np.ones((3, 3)), [False, True])
+
+
+def test_fuse_scores_weights_metrics_equally_whatever_their_scale() -> None:
+    quality = np.array([0.1, 0.4, 0.5, 0.9])
+    raw = np.stack([quality, 1000.0 * quality, -quality], axis=1)
+    assert fuse_scores(raw, [False, False, True]) == pytest.approx((quality - 0.1) / 0.8)
+
+
+def test_default_pristine_images_are_skimage_photographs_that_load_offline() -> None:
+    from pyiqa_lifeiqa.data.synthetic import _pristine_images
+
+    references = _pristine_images(None)
+    assert [name for name, _ in references] == list(SKIMAGE_PHOTOS)
+    for _, load in references:
+        image = load()
+        assert image.mode == 'RGB' and min(image.size) >= 300
+
+
+def test_procedural_images_are_seeded_and_have_flat_and_textured_regions() -> None:
+    first = np.asarray(procedural_image((192, 256), np.random.default_rng(7)))
+    assert first.shape == (192, 256, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, np.asarray(procedural_image((192, 256), np.random.default_rng(7))))
+    assert not np.array_equal(first, np.asarray(procedural_image((192, 256), np.random.default_rng(8))))
+    grey = first.astype(np.float32).mean(axis=2)
+    gradient = np.abs(np.diff(grey, axis=0))[:, :-1] + np.abs(np.diff(grey, axis=1))[:-1, :]
+    assert (gradient < 1.0).mean() > 0.1
+    assert (gradient > 8.0).mean() > 0.02
+
+
+def test_missing_images_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        make_synthetic_dataset(tmp_path / 'out', images=tmp_path / 'missing', size=SIZE)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_images_folder_without_images_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / 'empty').mkdir()
+    (tmp_path / 'empty' / 'readme.txt').write_text('no pictures here')
+    with pytest.raises(ValueError, match='holds no images'):
+        make_synthetic_dataset(tmp_path / 'out', images=tmp_path / 'empty', size=SIZE)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_unreadable_image_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / 'bad').mkdir()
+    (tmp_path / 'bad' / 'broken.png').write_bytes(b'not a png')
+    with pytest.raises(ValueError, match='cannot read image .*broken.png'):
+        make_synthetic_dataset(tmp_path / 'out', images=tmp_path / 'bad', size=SIZE)
+
+
+def test_fewer_than_three_pristine_images_cannot_be_split(pristine_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match='at least 3 pristine images'):
+        make_synthetic_dataset(tmp_path / 'out', images=pristine_folder, size=SIZE)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_non_empty_output_folder_is_left_alone(pristine_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'keep.txt').write_text('mine')
+    with pytest.raises(ValueError, match='not empty'):
+        make_synthetic_dataset(out, images=pristine_folder, procedural=1, size=SIZE)
+    assert [p.name for p in out.iterdir()] == ['keep.txt'] and (out / 'keep.txt').read_text() == 'mine'
+
+
+@pytest.mark.parametrize(
+    ('kwargs', 'message'),
+    [
+        ({'levels': 0}, 'levels'),
+        ({'size': (MIN_SIZE - 1, 256)}, 'at least 161'),
+        ({'procedural': -1}, 'procedural'),
+        ({'distortions': ['jpeg', 'blurry']}, 'unknown distortion.*blurry'),
+        ({'distortions': []}, 'distortions is empty'),
+        ({'metrics': ['ssim', 'niqe']}, 'not a pyiqa full-reference metric: niqe'),
+        ({'batch_size': 0}, 'batch_size'),
+    ],
+)
+def test_bad_arguments_are_clear_errors(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_synthetic_dataset(tmp_path / 'out', **{'size': SIZE, **kwargs})
+    assert not (tmp_path / 'out').exists()
+
+
+def test_pristine_images_with_the_same_name_are_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / 'twins').mkdir()
+    for name in ('a.png', 'a.jpg', 'b.png'):
+        Image.new('RGB', (200, 200), 'gray').save(tmp_path / 'twins' / name)
+    with pytest.raises(ValueError, match='clashing file names: a.png'):
+        make_synthetic_dataset(tmp_path / 'out', images=tmp_path / 'twins', size=SIZE)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_every_distortion_runs_through_the_pipeline(tmp_path: Path) -> None:
+    """Smoke run of the full distortion list: one tiny photograph plus two procedural images, one level."""
+    from pyiqa_lifeiqa.data.distortions import DISTORTIONS as ALL
+
+    (tmp_path / 'one').mkdir()
+    Image.fromarray(skimage.data.chelsea()).save(tmp_path / 'one' / 'cat.png')
+    root = make_synthetic_dataset(
+        tmp_path / 'all', images=tmp_path / 'one', levels=1, size=SIZE, procedural=2, metrics=['gmsd'], batch_size=16
+    )
+    rows = read_rows(root)
+    assert len(rows) == 3 * (1 + len(ALL))
+    assert [row['distortion'] for row in rows[: 1 + len(ALL)]] == ['pristine', *ALL]
+    assert all(float(row['gmsd']) > 0 for row in rows if row['distortion'] != 'pristine')
