@@ -44,11 +44,25 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            config={'backbone': 'swin_base_patch4_window7_224', 'num_experts': 4},
+            sha256='9c0f4f80716e841e758e97d13eebdd7e30939440f061e451375216b10da68039',
+            size=13054368,
+            config={
+                'backbone': 'regnetx_002',
+                'embed_dim': 128,
+                'num_heads': 4,
+                'num_queries': 6,
+                'depth': 4,
+                'num_experts': 4,
+                'top_k': 2,
+                'crop_size': 160,
+                'test_sample': 4,
+            },
             description=(
-                'Default Life-IQA weights (paper configuration: Swin-B, 4 experts, top-2). '
-                'Not published yet: they will ship inside this package.'
+                "Default model, shipped in the package: the paper's head at width 128 on timm's regnetx_002, "
+                'trained from scratch on the synthetic dataset (pseudo-MOS from gmsd and nlpd) with the '
+                'default_model recipe. See the README model card.'
             ),
+            recipe='default_model',
         ),
         WeightSet(
             name='lifeiqa-koniq',

@@ -1,5 +1,6 @@
 """Specification of reading, saving and loading weight files (pyiqa_lifeiqa/weights/checkpoint.py)."""
 
+import dataclasses
 import os
 import pickle
 
@@ -20,6 +21,7 @@ from pyiqa_lifeiqa.weights import (
     read_state_dict,
     save_weights,
 )
+from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
 
 
 def build(config: dict, seed: int = 0) -> LifeIQA:
@@ -214,7 +216,9 @@ def test_weights_with_nan_are_rejected(model, tiny_lifeiqa_config, tmp_path):
         load_weights_into(build(tiny_lifeiqa_config), path=tmp_path / 'nan.pth')
 
 
-def test_weight_set_file_is_found_and_loaded(model, tiny_lifeiqa_config, weight_dirs):
+def test_weight_set_file_is_found_and_loaded(model, tiny_lifeiqa_config, weight_dirs, monkeypatch):
+    # the shipped file's hash is registered; this test's stand-in file has another
+    monkeypatch.setitem(WEIGHT_SETS, 'lifeiqa', dataclasses.replace(WEIGHT_SETS['lifeiqa'], sha256=None, size=None))
     save_weights(model, weight_dirs.package / 'lifeiqa_default.safetensors')
     fresh = build(tiny_lifeiqa_config, seed=1)
     assert load_weights_into(fresh) == weight_dirs.package / 'lifeiqa_default.safetensors'
