@@ -1,0 +1,549 @@
+"""Accuracy against cost: Life-IQA, its ablations and baseline heads on one backbone, trained alike.
+
+Every head sits on the same small timm backbone, trained from scratch (no pretrained weights are
+available offline), on the same synthetic dataset (:func:`pyiqa_lifeiqa.data.synthetic.make_synthetic_dataset`),
+the same content-disjoint splits, crops, seeds and training budget, through pyiqa's own training
+loop (``pyiqa.train.train_pipeline`` with ``GeneralNRDataset``; the checkpoint is chosen on the
+validation part by SRCC) and then scored on the test part. Per head the script reports the median
+(and range) over splits of test SRCC/PLCC, parameters (head and total), FLOPs of one 224x224 crop
+and CPU latency per dataset image, and writes::
+
+    OUT/accuracy.csv         one row per head
+    OUT/accuracy_splits.csv  one row per head and split
+    OUT/accuracy.png         test SRCC against head parameters, FLOPs and latency
+
+Usage::
+
+    python benchmarks/accuracy.py                 # the full comparison (see benchmarks/README.md)
+    python benchmarks/accuracy.py --quick         # a 1-2 minute run of every step
+    python benchmarks/accuracy.py --report-only   # costs and summary again from OUT/accuracy_splits.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+from pyiqa.archs import build_network
+from pyiqa.data import build_dataloader, build_dataset
+from pyiqa.metrics import calculate_metric
+from pyiqa.train import train_pipeline
+from pyiqa.utils import get_root_logger, set_random_seed
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import baselines  # noqa: E402, F401  (registers GAPLinearIQA and TopiqNRScratch in pyiqa's ARCH_REGISTRY)
+
+import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: E402, F401  (registers LifeIQA)
+import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: E402, F401  (registers LifeIQAModel)
+from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / 'results'
+METRICS = {'srcc': {'type': 'calculate_srcc'}, 'plcc': {'type': 'calculate_plcc'}}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything the heads share: data, backbone, widths, crops and the training budget."""
+
+    backbone: str = 'regnetx_002'
+    embed_dim: int = 128
+    num_heads: int = 4
+    num_experts: int = 4
+    crop_size: int = 128
+    test_sample: int = 4
+    image_size: tuple[int, int] = (192, 256)
+    procedural: int = 16
+    distortions: tuple[str, ...] = (
+        'gaussian_blur',
+        'motion_blur',
+        'jpeg',
+        'gaussian_noise',
+        'impulse_noise',
+        'desaturate',
+        'darken',
+        'pixelate',
+    )
+    splits: int = 3
+    iters: int = 300
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Head:
+    """One compared head: a label, its pyiqa network options for a :class:`Setup` and pyiqa training model.
+
+    Life-IQA's heads train with :class:`~pyiqa_lifeiqa.models.lifeiqa_model.LifeIQAModel`, which adds
+    the MoE auxiliary losses to the same loss (zero for a single-expert head); the others with
+    pyiqa's ``GeneralIQAModel``.
+    """
+
+    label: str
+    network: Callable[[Setup], dict]
+    model_type: str = 'GeneralIQAModel'
+
+
+def lifeiqa_network(**overrides) -> Callable[[Setup], dict]:
+    """Network options of LifeIQA on the setup's backbone and width, with ``overrides``."""
+
+    def network(setup: Setup) -> dict:
+        return {
+            'type': 'LifeIQA',
+            'backbone': setup.backbone,
+            'embed_dim': setup.embed_dim,
+            'num_heads': setup.num_heads,
+            'num_experts': setup.num_experts,
+            'crop_size': setup.crop_size,
+            'test_sample': setup.test_sample,
+            'drop_path_rate': 0.0,
+            'backbone_pretrain': False,
+            **overrides,
+        }
+
+    return network
+
+
+def topiq_network(train_bn: bool = True) -> Callable[[Setup], dict]:
+    """Network options of pyiqa's TOPIQ NR head at the setup's width (see :class:`baselines.TopiqNRScratch`)."""
+
+    def network(setup: Setup) -> dict:
+        return {
+            'type': 'TopiqNRScratch',
+            'semantic_model_name': setup.backbone,
+            'inter_dim': setup.embed_dim,
+            'num_heads': setup.num_heads,
+            'crop_size': setup.crop_size,
+            'test_sample': setup.test_sample,
+            'train_bn': train_bn,
+        }
+
+    return network
+
+
+def gap_network(setup: Setup) -> dict:
+    """Network options of global average pooling + linear (:class:`baselines.GAPLinearIQA`)."""
+    return {
+        'type': 'GAPLinearIQA',
+        'backbone': setup.backbone,
+        'crop_size': setup.crop_size,
+        'test_sample': setup.test_sample,
+    }
+
+
+HEADS = {
+    'lifeiqa': Head('Life-IQA (GCN + MoE)', lifeiqa_network(), 'LifeIQAModel'),
+    'topiq_nr': Head('TOPIQ NR head', topiq_network()),
+    'vanilla_decoder': Head('vanilla Transformer decoder', lifeiqa_network(decoder='vanilla'), 'LifeIQAModel'),
+    'gap_linear': Head('GAP + linear', gap_network),
+    'gcn_to_self_attn': Head(
+        'ablation: GCN -> self-attention', lifeiqa_network(query_mixer='self_attn'), 'LifeIQAModel'
+    ),
+    'moe_to_ffn': Head('ablation: MoE -> FFN', lifeiqa_network(num_experts=1), 'LifeIQAModel'),
+    'topiq_nr_frozen_bn': Head('TOPIQ NR head, backbone BatchNorm frozen (CFANet as shipped)', topiq_network(False)),
+}
+# The comparison run by default; the frozen-BatchNorm TOPIQ only shows what CFANet's default does from scratch.
+DEFAULT_HEADS = [name for name in HEADS if name != 'topiq_nr_frozen_bn']
+
+
+def prepare_dataset(root: Path, setup: Setup) -> Path:
+    """Make the synthetic dataset at ``root`` unless it is already there."""
+    if not (root / 'meta_info.csv').is_file():
+        make_synthetic_dataset(
+            root,
+            size=setup.image_size,
+            procedural=setup.procedural,
+            distortions=list(setup.distortions),
+            seed=setup.seed,
+        )
+    return root
+
+
+def dataset_options(data: Path, phase: str, split: int, setup: Setup) -> dict:
+    """pyiqa ``GeneralNRDataset`` options for one part of one split.
+
+    Training sees one random ``crop_size`` crop per image (plus horizontal flip); validation and
+    test see the whole image, which every head scores as the mean of ``test_sample`` uniform crops.
+    """
+    options = {
+        'name': f'synthetic_{phase}',
+        'type': 'GeneralNRDataset',
+        'dataroot_target': str(data / 'images'),
+        'meta_info_file': str(data / 'meta_info.csv'),
+        'split_file': str(data / 'splits.pkl'),
+        'split_index': split,
+        'phase': phase,
+        'num_worker_per_gpu': 0,
+        'batch_size_per_gpu': 1,
+    }
+    if phase == 'train':
+        options.update(
+            augment={'hflip': True, 'random_crop': setup.crop_size},
+            batch_size_per_gpu=setup.batch_size,
+            use_shuffle=True,
+            dataset_enlarge_ratio=1,
+        )
+    return options
+
+
+def training_options(name: str, head: Head, data: Path, split: int, setup: Setup, root: Path) -> dict:
+    """A complete pyiqa training option dict (what ``parse_options`` makes of a YAML file)."""
+    experiment = root / 'experiments' / name
+    return {
+        'name': name,
+        'model_type': head.model_type,
+        'num_gpu': 0,
+        'manual_seed': setup.seed,
+        'dist': False,
+        'rank': 0,
+        'world_size': 1,
+        'is_train': True,
+        'auto_resume': False,
+        'root_path': str(root),
+        'datasets': {phase: dataset_options(data, phase, split, setup) for phase in ('train', 'val')},
+        'network': head.network(setup),
+        'path': {
+            'experiments_root': str(experiment),
+            'models': str(experiment / 'models'),
+            'training_states': str(experiment / 'training_states'),
+            'log': str(experiment),
+            'visualization': str(experiment / 'visualization'),
+        },
+        'train': {
+            'optim': {'type': 'AdamW', 'lr': setup.lr, 'weight_decay': setup.weight_decay},
+            'scheduler': {'type': 'CosineAnnealingLR', 'T_max': epochs(data, split, setup), 'eta_min': 0.0},
+            'total_iter': setup.iters,
+            'warmup_iter': -1,
+            # the loss of the project's default recipe (pyiqa_lifeiqa/recipes/default_model.yml)
+            'mos_loss_opt': {'type': 'MSELoss', 'loss_weight': 1.0},
+            'metric_loss_opt': {'type': 'PLCCLoss', 'loss_weight': 0.5},
+            'aux_loss': {'load_balance_weight': 0.01, 'router_z_weight': 0.001},
+        },
+        'val': {'val_freq': val_freq(setup), 'save_img': False, 'key_metric': 'srcc', 'metrics': METRICS},
+        'logger': {
+            'print_freq': val_freq(setup),
+            'save_checkpoint_freq': 10**9,
+            'save_latest_freq': 10**9,
+            'use_tb_logger': False,
+        },
+    }
+
+
+def epochs(data: Path, split: int, setup: Setup) -> int:
+    """Epochs pyiqa's loop runs for ``setup.iters`` iterations (its LR scheduler steps once per epoch)."""
+    train_size = len(build_dataset(dataset_options(data, 'train', split, setup)))
+    return -(-setup.iters * setup.batch_size // train_size)
+
+
+def val_freq(setup: Setup, checks: int = 4) -> int:
+    """Validation interval giving ``checks`` validations, the last one being pyiqa's end-of-training check."""
+    return max(1, (setup.iters - 1) // (checks - 1))
+
+
+def write_options(options: dict, path: Path) -> Path:
+    """Write pyiqa options as YAML (pyiqa copies this file into the experiment folder)."""
+    import yaml
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(options, sort_keys=False))
+    return path
+
+
+def train_split(head_name: str, data: Path, split: int, setup: Setup, root: Path) -> tuple[Path, dict]:
+    """Train one head on one split with pyiqa's training loop.
+
+    Returns:
+        The checkpoint chosen on the validation part (``net_best.pth``) and pyiqa's best
+        validation record ``{metric: {'val': value, 'iter': iteration}}``.
+    """
+    name = f'{head_name}_split{split:02d}'
+    options = training_options(name, HEADS[head_name], data, split, setup, root)
+    options_file = write_options(options, root / 'options' / f'{name}.yml')
+    set_random_seed(setup.seed)  # what pyiqa's parse_options does for a YAML run
+    best = train_pipeline(str(root), copy.deepcopy(options), argparse.Namespace(opt=str(options_file)))
+    return Path(options['path']['models']) / 'net_best.pth', best['synthetic_val']
+
+
+@torch.no_grad()
+def test_scores(network: dict, checkpoint: Path, data: Path, split: int, setup: Setup) -> dict[str, float]:
+    """SRCC and PLCC of a checkpoint on the test part of a split."""
+    net = build_network(copy.deepcopy(network))
+    state = torch.load(checkpoint, map_location='cpu', weights_only=True)['params']
+    net.load_state_dict(state)
+    net.eval()
+    test_options = dataset_options(data, 'test', split, setup)
+    loader = build_dataloader(build_dataset(test_options), test_options)
+    preds, mos = [], []
+    for batch in loader:
+        preds.append(net(batch['img']).flatten())
+        mos.append(batch['mos_label'].flatten())
+    preds, mos = torch.cat(preds).numpy(), torch.cat(mos).numpy()
+    return {name: float(calculate_metric([preds, mos], opt)) for name, opt in METRICS.items()}
+
+
+def parameter_counts(network: dict, backbone: str) -> tuple[int, int]:
+    """Total parameters of a network and those outside its backbone."""
+    import timm
+
+    total = sum(p.numel() for p in build_network(copy.deepcopy(network)).parameters())
+    backbone_params = sum(p.numel() for p in timm.create_model(backbone, features_only=True).parameters())
+    return total, total - backbone_params
+
+
+def flops_per_crop(network: dict, size: int = 224) -> int:
+    """FLOPs of one ``size`` x ``size`` crop (matmul FLOPs = 2 x MAC), counted by torch.
+
+    Autograd stays on: under ``no_grad`` torch takes a fused attention path the counter misses.
+    """
+    net = build_network({**copy.deepcopy(network), 'crop_size': size}).eval()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        net(torch.rand(1, 3, size, size))
+    return counter.get_total_flops()
+
+
+@torch.inference_mode()
+def latencies_ms(networks: dict[str, dict], image_size: tuple[int, int], repeats: int = 30) -> dict[str, float]:
+    """Median CPU milliseconds per dataset-sized image (all ``test_sample`` crops) of each network.
+
+    The networks are timed in turns (one image each, round after round) after a warm-up, so that
+    load from other processes on a shared machine falls on all of them alike.
+    """
+    nets = {name: build_network(copy.deepcopy(options)).eval() for name, options in networks.items()}
+    image = torch.rand(1, 3, *image_size)
+    for net in nets.values():
+        for _ in range(3):
+            net(image)
+    times = {name: [] for name in nets}
+    for _ in range(repeats):
+        for name, net in nets.items():
+            start = time.perf_counter()
+            net(image)
+            times[name].append(time.perf_counter() - start)
+    return {name: 1000.0 * statistics.median(values) for name, values in times.items()}
+
+
+def summarize(split_rows: list[dict], setup: Setup) -> list[dict]:
+    """One row per head: medians and ranges of the test scores over splits, then the head's cost."""
+    heads = list(dict.fromkeys(row['head'] for row in split_rows))
+    networks = {name: HEADS[name].network(setup) for name in heads}
+    latency = latencies_ms(networks, setup.image_size)
+    rows = []
+    for name in heads:
+        per_split = [row for row in split_rows if row['head'] == name]
+        total, head_params = parameter_counts(networks[name], setup.backbone)
+        row = {'head': name, 'label': HEADS[name].label, 'splits': len(per_split)}
+        for metric in METRICS:
+            values = [float(result[f'test_{metric}']) for result in per_split]
+            row.update(
+                {
+                    f'{metric}_median': statistics.median(values),
+                    f'{metric}_min': min(values),
+                    f'{metric}_max': max(values),
+                }
+            )
+        row.update(
+            params_total=total,
+            params_head=head_params,
+            gflops_224=flops_per_crop(networks[name]) / 1e9,
+            latency_ms=latency[name],
+            train_s_median=statistics.median(float(result['train_s']) for result in per_split),
+        )
+        rows.append(row)
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> Path:
+    """Write dict rows (all with the same keys) as CSV; floats with 4 significant decimals."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: f'{v:.4f}' if isinstance(v, float) else v for k, v in row.items()})
+    return path
+
+
+def plot(rows: list[dict], path: Path, title: str) -> Path:
+    """Median test SRCC (bars: min-max over splits) against head parameters, GFLOPs per crop and CPU latency.
+
+    The first two axes are logarithmic: the backbone dominates the FLOPs, the heads span four
+    orders of magnitude in parameters.
+    """
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5), sharey=True)
+    for ax, key, xlabel, scale in (
+        (axes[0], 'params_head', 'head parameters (all but the backbone)', 'log'),
+        (axes[1], 'gflops_224', 'GFLOPs per 224x224 crop (whole network)', 'log'),
+        (axes[2], 'latency_ms', 'CPU ms per image (all test crops, 1 thread)', 'linear'),
+    ):
+        for row in rows:
+            low, high = row['srcc_median'] - row['srcc_min'], row['srcc_max'] - row['srcc_median']
+            ax.errorbar(row[key], row['srcc_median'], yerr=[[low], [high]], fmt='o', capsize=4, label=row['label'])
+            ax.annotate(
+                row['head'], (row[key], row['srcc_median']), textcoords='offset points', xytext=(5, 4), fontsize=8
+            )
+        ax.set_xscale(scale)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3, which='both')
+    axes[0].set_ylabel('test SRCC (median over splits; bars: min-max)')
+    axes[2].legend(fontsize=8, loc='best')
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def log_pyiqa_to(path: Path) -> Path:
+    """Send pyiqa's full training log (options, losses, every validation) to ``path``; only its warnings to the console.
+
+    pyiqa's logger takes its file from the first call that sets it up, so this must run before any
+    pyiqa dataset or model is built.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = get_root_logger(log_level=logging.INFO, log_file=str(path))
+    for handler in logger.handlers:
+        if not isinstance(handler, logging.FileHandler):
+            handler.setLevel(logging.WARNING)
+    return path
+
+
+def train_and_test(heads: list[str], data: Path, setup: Setup, work: Path, splits_csv: Path) -> list[dict]:
+    """Train every head on every split and score it on the test part.
+
+    ``splits_csv`` is rewritten after every split, so that a run cut short keeps what it finished.
+
+    Returns:
+        One row per head and split.
+    """
+    rows = []
+    for name in heads:
+        for split in range(1, setup.splits + 1):
+            start = time.perf_counter()
+            checkpoint, best_val = train_split(name, data, split, setup, work)
+            train_s = time.perf_counter() - start
+            test = test_scores(HEADS[name].network(setup), checkpoint, data, split, setup)
+            row = {
+                'head': name,
+                'split': split,
+                # pyiqa labels its end-of-training check with an iteration past total_iter
+                'best_val_iter': min(best_val['srcc']['iter'], setup.iters),
+                'val_srcc': best_val['srcc']['val'],
+                'test_srcc': test['srcc'],
+                'test_plcc': test['plcc'],
+                'train_s': train_s,
+            }
+            print(f'[accuracy] {name} split {split}: ' + ', '.join(f'{k}={v}' for k, v in row.items()), flush=True)
+            rows.append(row)
+            write_csv(rows, splits_csv)
+    return rows
+
+
+def report(split_rows: list[dict], setup: Setup, out: Path, prefix: str) -> list[dict]:
+    """Summarize per-split results with each head's cost; write ``OUT/PREFIX.csv`` and ``OUT/PREFIX.png``."""
+    rows = summarize(split_rows, setup)
+    for row in rows:
+        print(f'[accuracy] {row}', flush=True)
+    write_csv(rows, out / f'{prefix}.csv')
+    title = (
+        f'{setup.backbone} from scratch, synthetic set, {setup.splits} splits, {setup.iters} iters x '
+        f'batch {setup.batch_size}, {setup.crop_size}px crops'
+    )
+    plot(rows, out / f'{prefix}.png', title)
+    return rows
+
+
+def run(heads: list[str], data: Path, setup: Setup, work: Path, out: Path, prefix: str) -> list[dict]:
+    """Train and test every head on every split, then measure costs and write the CSVs and the plot."""
+    log_pyiqa_to(work / f'{prefix}_pyiqa.log')
+    prepare_dataset(data, setup)
+    split_rows = train_and_test(heads, data, setup, work, out / f'{prefix}_splits.csv')
+    return report(split_rows, setup, out, prefix)
+
+
+QUICK = {'splits': 1, 'iters': 4, 'batch_size': 4, 'procedural': 0, 'distortions': ('gaussian_blur', 'jpeg')}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    defaults = Setup()
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument(
+        '--heads',
+        nargs='+',
+        choices=list(HEADS),
+        default=DEFAULT_HEADS,
+        help=f'heads to compare (default: {DEFAULT_HEADS})',
+    )
+    parser.add_argument('--splits', type=int, help=f'splits to train and test (default {defaults.splits})')
+    parser.add_argument('--iters', type=int, help=f'training iterations per split (default {defaults.iters})')
+    parser.add_argument('--batch-size', type=int, help=f'training batch size (default {defaults.batch_size})')
+    parser.add_argument('--lr', type=float, help=f'AdamW learning rate (default {defaults.lr})')
+    parser.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1)')
+    parser.add_argument('--data', type=Path, help='synthetic dataset root, made there if missing (default: WORK/data)')
+    parser.add_argument(
+        '--work',
+        type=Path,
+        default=Path('/tmp/lifeiqa_accuracy'),
+        help='folder for pyiqa experiments and options (default /tmp/lifeiqa_accuracy)',
+    )
+    parser.add_argument('--out', type=Path, default=RESULTS, help='folder for the CSVs and the plot')
+    parser.add_argument(
+        '--name', help='output file prefix: OUT/NAME.csv, NAME_splits.csv, NAME.png (default: accuracy, accuracy_quick)'
+    )
+    parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='train nothing: re-read OUT/NAME_splits.csv, measure the costs again, rewrite OUT/NAME.csv and the plot',
+    )
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='1 split, 4 iterations, a tiny dataset: checks every step in 1-2 minutes; '
+        'writes accuracy_quick*.{csv,png}',
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison from the command line."""
+    args = parse_args(argv)
+    overrides = {k: getattr(args, k) for k in ('splits', 'iters', 'batch_size', 'lr') if getattr(args, k) is not None}
+    for key, value in {**overrides, 'threads': args.threads}.items():
+        if value <= 0:
+            raise SystemExit(f'--{key.replace("_", "-")} must be positive, got {value}')
+    setup = replace(Setup(**QUICK) if args.quick else Setup(), **overrides)
+    torch.set_num_threads(args.threads)
+    name = args.name or ('accuracy_quick' if args.quick else 'accuracy')
+    if args.report_only:
+        splits_csv = args.out / f'{name}_splits.csv'
+        if not splits_csv.is_file():
+            raise SystemExit(f'--report-only: no per-split results at {splits_csv}; train first (drop --report-only)')
+        with open(splits_csv, newline='') as f:
+            report(list(csv.DictReader(f)), setup, args.out, name)
+        return 0
+    data = args.data or args.work / ('data_quick' if args.quick else 'data')
+    print(f'[accuracy] setup: {asdict(setup)}; data: {data}', flush=True)
+    run(args.heads, data, setup, args.work, args.out, name)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

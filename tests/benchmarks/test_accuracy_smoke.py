@@ -1,0 +1,198 @@
+"""Smoke test of the accuracy comparison's building blocks (benchmarks/accuracy.py, benchmarks/baselines.py)."""
+
+import csv
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageFilter
+
+from pyiqa_lifeiqa.data.splits import make_splits, save_splits
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / 'benchmarks'
+
+
+def load_script(name: str):
+    """Import a script of benchmarks/ by path (the folder is not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+accuracy = load_script('accuracy')
+baselines = sys.modules['baselines']
+
+
+@pytest.fixture
+def tiny_setup():
+    """Every head on the real backbone, but tiny widths, crops, images and budget."""
+    return accuracy.Setup(
+        embed_dim=32,
+        num_heads=4,
+        num_experts=2,
+        crop_size=64,
+        test_sample=2,
+        image_size=(64, 80),
+        splits=1,
+        iters=2,
+        batch_size=2,
+    )
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path, tiny_setup) -> Path:
+    """A 3-reference, 4-level blur dataset in make_synthetic_dataset's layout."""
+    root = tmp_path / 'data'
+    (root / 'images').mkdir(parents=True)
+    rows, groups = [], []
+    for ref in range(3):
+        noise = np.random.default_rng(ref).random((*tiny_setup.image_size, 3))
+        base = Image.fromarray((noise * 255).astype('uint8'))
+        for level in range(4):
+            name = f'ref{ref}_{level}.png'
+            base.filter(ImageFilter.GaussianBlur(level)).save(root / 'images' / name)
+            rows.append((name, 1.0 - level / 4))
+            groups.append(f'ref{ref}')
+    with open(root / 'meta_info.csv', 'w', newline='') as f:
+        csv.writer(f).writerows([('image', 'mos'), *rows])
+    save_splits(make_splits(len(rows), groups, num_splits=1), root / 'splits.pkl')
+    return root
+
+
+def test_every_head_builds_from_its_pyiqa_options_and_scores_images(tiny_setup):
+    from pyiqa.archs import build_network
+
+    images = torch.rand(2, 3, *tiny_setup.image_size)
+    for name, head in accuracy.HEADS.items():
+        net = build_network(head.network(tiny_setup)).eval()
+        with torch.no_grad():
+            scores = net(images)
+        assert scores.shape == (2, 1), name
+        assert torch.isfinite(scores).all(), name
+
+
+def test_lifeiqa_heads_share_width_and_differ_only_in_the_ablated_part(tiny_setup):
+    options = {name: accuracy.HEADS[name].network(tiny_setup) for name in accuracy.HEADS}
+    lifeiqa = options['lifeiqa']
+    assert lifeiqa['embed_dim'] == tiny_setup.embed_dim
+    assert options['vanilla_decoder'] == {**lifeiqa, 'decoder': 'vanilla'}
+    assert options['gcn_to_self_attn'] == {**lifeiqa, 'query_mixer': 'self_attn'}
+    assert options['moe_to_ffn'] == {**lifeiqa, 'num_experts': 1}
+    assert options['topiq_nr']['inter_dim'] == tiny_setup.embed_dim
+    assert {o.get('backbone', o.get('semantic_model_name')) for o in options.values()} == {tiny_setup.backbone}
+    # the MoE auxiliary losses come with pyiqa_lifeiqa's training model; baselines use pyiqa's own
+    model_types = {name: head.model_type for name, head in accuracy.HEADS.items()}
+    assert {name for name, kind in model_types.items() if kind == 'LifeIQAModel'} == {
+        'lifeiqa',
+        'vanilla_decoder',
+        'gcn_to_self_attn',
+        'moe_to_ffn',
+    }
+    assert model_types['topiq_nr'] == model_types['gap_linear'] == 'GeneralIQAModel'
+
+
+def test_protocol_crops_pass_exact_crops_and_average_uniform_crops_in_eval():
+    x = torch.rand(2, 3, 64, 80)
+    crops, per_image = baselines.protocol_crops(x, 64, 3, training=False)
+    assert (crops.shape, per_image) == ((6, 3, 64, 64), 3)
+    crops, per_image = baselines.protocol_crops(x, 64, 3, training=True)
+    assert (crops.shape, per_image) == ((2, 3, 64, 64), 1)
+    exact = torch.rand(2, 3, 64, 64)
+    assert baselines.protocol_crops(exact, 64, 3, training=False)[0] is exact
+    with pytest.raises(ValueError, match='RGB'):
+        baselines.protocol_crops(torch.rand(2, 4, 64, 64), 64, 3, training=False)
+
+
+def test_topiq_scratch_trains_backbone_batchnorm_unless_told_to_freeze_it():
+    def bn_means(net):
+        return torch.cat([m.running_mean for m in net.semantic_model.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+
+    x = torch.rand(2, 3, 64, 64)
+    trainable = baselines.TopiqNRScratch(semantic_model_name='regnetx_002', inter_dim=32, num_heads=4, crop_size=64)
+    assert all(p.requires_grad for p in trainable.parameters())
+    trainable.train()
+    trainable(x)
+    after_first = bn_means(trainable).clone()
+    trainable(x)  # CFANet leaves its backbone in eval mode after a forward; the next must still update BN
+    assert not torch.equal(after_first, bn_means(trainable))
+
+    frozen = baselines.TopiqNRScratch(
+        semantic_model_name='regnetx_002', inter_dim=32, num_heads=4, crop_size=64, train_bn=False
+    )
+    bn_params = [
+        p for m in frozen.semantic_model.modules() if isinstance(m, torch.nn.BatchNorm2d) for p in m.parameters()
+    ]
+    assert bn_params and not any(p.requires_grad for p in bn_params)
+    frozen.train()
+    frozen(x)  # as in CFANet, the first forward after train() still runs the backbone in train mode
+    before = bn_means(frozen).clone()
+    frozen(x)
+    assert torch.equal(before, bn_means(frozen))
+
+
+def test_costs_count_the_head_apart_from_the_backbone(tiny_setup):
+    gap = accuracy.HEADS['gap_linear'].network(tiny_setup)
+    lifeiqa = accuracy.HEADS['lifeiqa'].network(tiny_setup)
+    total, head = accuracy.parameter_counts(gap, tiny_setup.backbone)
+    assert head == 368 + 1  # regnetx_002's 368 features -> one score
+    assert accuracy.parameter_counts(lifeiqa, tiny_setup.backbone)[1] > head
+    assert accuracy.flops_per_crop(lifeiqa) > accuracy.flops_per_crop(gap) > 0
+    latency = accuracy.latencies_ms({'gap': gap, 'lifeiqa': lifeiqa}, tiny_setup.image_size, repeats=2)
+    assert set(latency) == {'gap', 'lifeiqa'} and min(latency.values()) > 0
+
+
+def test_run_trains_with_pyiqa_tests_on_the_split_and_writes_csv_and_plot(tiny_setup, tiny_dataset, tmp_path):
+    out = tmp_path / 'results'
+    rows = accuracy.run(['gap_linear', 'lifeiqa'], tiny_dataset, tiny_setup, tmp_path / 'work', out, 'acc')
+    assert [row['head'] for row in rows] == ['gap_linear', 'lifeiqa']
+    for row in rows:
+        assert -1.0 <= row['srcc_min'] <= row['srcc_median'] <= row['srcc_max'] <= 1.0
+        assert row['params_total'] > row['params_head'] > 0
+    with open(out / 'acc_splits.csv') as f:
+        splits = list(csv.DictReader(f))
+    assert [(r['head'], r['split']) for r in splits] == [('gap_linear', '1'), ('lifeiqa', '1')]
+    assert (out / 'acc.csv').is_file() and (out / 'acc.png').stat().st_size > 0
+    assert (tmp_path / 'work' / 'experiments' / 'lifeiqa_split01' / 'models' / 'net_best.pth').is_file()
+
+
+def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monkeypatch):
+    splits = [
+        {
+            'head': 'gap_linear',
+            'split': s,
+            'best_val_iter': 4,
+            'val_srcc': 0.5,
+            'test_srcc': v,
+            'test_plcc': v,
+            'train_s': 1.0,
+        }
+        for s, v in ((1, 0.2), (2, 0.6), (3, 0.4))
+    ]
+    accuracy.write_csv(splits, tmp_path / 'acc_splits.csv')
+    tiny = accuracy.Setup(embed_dim=32, num_heads=4, crop_size=64, image_size=(64, 80))
+    monkeypatch.setattr(accuracy, 'Setup', lambda: tiny)  # main() builds the default Setup()
+    assert accuracy.main(['--report-only', '--name', 'acc', '--out', str(tmp_path)]) == 0
+    with open(tmp_path / 'acc.csv') as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row['head'], row['splits'], row['srcc_median'], row['srcc_min'], row['srcc_max']) == (
+        'gap_linear',
+        '3',
+        '0.4000',
+        '0.2000',
+        '0.6000',
+    )
+    assert (tmp_path / 'acc.png').is_file()
+    with pytest.raises(SystemExit, match='no per-split results'):
+        accuracy.main(['--report-only', '--name', 'missing', '--out', str(tmp_path)])
+
+
+def test_bad_budget_on_the_command_line_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match='--iters must be positive'):
+        accuracy.main(['--iters', '0', '--work', str(tmp_path), '--out', str(tmp_path)])
