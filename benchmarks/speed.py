@@ -254,6 +254,7 @@ def main() -> None:
     parser.add_argument('--sizes', nargs='+', choices=list(SIZES), default=list(SIZES))
     parser.add_argument('--models', nargs='+', choices=list(MODELS), default=list(MODELS))
     parser.add_argument('--warmup', type=int, default=1, help='untimed calls per model first (>= 1)')
+    parser.add_argument('--csv', type=Path, help='results file (default: benchmarks/results/speed_<device>.csv)')
     parser.add_argument('--repeats', type=int, default=5, help='timed calls per model')
     parser.add_argument('--memory-of', choices=list(MODELS), help=argparse.SUPPRESS)  # the subprocess's job
     args = parser.parse_args()
@@ -284,8 +285,9 @@ def main() -> None:
         'warmup': args.warmup,
         'repeats': args.repeats,
     }
-    write_csv(rows, RESULTS / f'speed_{device.type}.csv', extra)
-    print(f'{extra["device"]}, {extra["threads"]} threads; wrote {RESULTS / f"speed_{device.type}.csv"}')
+    out = args.csv or RESULTS / f'speed_{device.type}.csv'
+    write_csv(rows, out, extra)
+    print(f'{extra["device"]}, {extra["threads"]} threads; wrote {out}')
 
 
 if __name__ == '__main__':

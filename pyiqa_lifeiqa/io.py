@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms.functional import to_tensor
 
@@ -91,8 +93,8 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
     """Read an image file into an RGB tensor in [0, 1].
 
     Grayscale, palette, CMYK and alpha images are converted by PIL's ``convert('RGB')`` (alpha
-    is dropped). Truncated files are refused as long as PIL's ``ImageFile.LOAD_TRUNCATED_IMAGES``
-    keeps its default (False).
+    is dropped). Truncated files are refused even where another library has switched on PIL's
+    global ``ImageFile.LOAD_TRUNCATED_IMAGES`` (importing pyiqa's dataset modules does).
 
     Args:
         path: The image file.
@@ -104,9 +106,19 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
         ImageReadError: See :func:`open_image`; also when the pixel data cannot be decoded
             (corrupt or truncated file).
     """
-    with open_image(path) as img:
+    with open_image(path) as img, _refuse_truncated():
         try:
             rgb = img.convert('RGB')
         except Exception as error:  # decoders of untrusted data fail in many ways: report them all as one
             raise ImageReadError(path, f'corrupt or truncated image data ({error})') from None
     return to_tensor(rgb).unsqueeze(0)
+
+
+@contextmanager
+def _refuse_truncated() -> Iterator[None]:
+    """Decode with PIL's default strictness, whatever the global flag says meanwhile."""
+    saved, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved

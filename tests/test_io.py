@@ -117,3 +117,17 @@ def test_a_file_is_returned_whatever_its_extension(tmp_path):
 def test_a_missing_path_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match='no such file or folder'):
         find_image_files(tmp_path / 'nowhere')
+
+
+def test_truncated_file_is_refused_even_when_pil_is_told_to_accept_them(tmp_path, monkeypatch):
+    from PIL import ImageFile
+
+    from pyiqa_lifeiqa.io import ImageReadError, load_image
+
+    Image.new('RGB', (64, 64), 'red').save(tmp_path / 'full.jpg', quality=95)
+    data = (tmp_path / 'full.jpg').read_bytes()
+    (tmp_path / 'cut.jpg').write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(ImageFile, 'LOAD_TRUNCATED_IMAGES', True)  # what importing pyiqa's AVA dataset does
+    with pytest.raises(ImageReadError, match='truncated'):
+        load_image(tmp_path / 'cut.jpg')
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

@@ -37,7 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument('--procedural', type=int, default=0, help='procedurally generated images to add (default: 0)')
     parser.add_argument('--distortions', type=parse_names, help='comma-separated distortion names (default: all)')
     parser.add_argument('--device', default='cpu', help='device for the FR metrics (default: cpu)')
-    parser.add_argument('--batch-size', type=int, default=8, help='images per metric call (default: 8)')
+    parser.add_argument(
+        '--batch-size', type=int, help='images per metric call (default: about 0.4 megapixels, 2 at 384x512)'
+    )
     parser.add_argument(
         '--metrics',
         type=parse_names,

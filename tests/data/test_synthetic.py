@@ -223,6 +223,7 @@ def test_non_empty_output_folder_is_left_alone(pristine_folder: Path, tmp_path: 
     [
         ({'levels': 0}, 'levels'),
         ({'size': (MIN_SIZE - 1, 256)}, 'at least 161'),
+        ({'size': (384,)}, 'height, width'),
         ({'procedural': -1}, 'procedural'),
         ({'distortions': ['jpeg', 'blurry']}, 'unknown distortion.*blurry'),
         ({'distortions': []}, 'distortions is empty'),

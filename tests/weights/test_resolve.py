@@ -73,10 +73,12 @@ def test_search_order_is_env_dir_then_package_then_cache(weight_dirs, monkeypatc
     assert resolve_weight_file('test-set') == weight_dirs.cache / 'test.safetensors'
 
 
-def test_default_set_is_lifeiqa(weight_dirs):
-    (weight_dirs.package / 'lifeiqa_default.safetensors').write_bytes(CONTENT)
-    assert resolve_weight_file() == weight_dirs.package / 'lifeiqa_default.safetensors'
+def test_default_set_is_the_shipped_file_with_its_registered_hash(monkeypatch):
+    monkeypatch.delenv(resolve.ENV_WEIGHTS_DIR, raising=False)
+    shipped = resolve.PACKAGE_WEIGHTS_DIR / 'lifeiqa_default.safetensors'
+    assert resolve_weight_file() == shipped  # found in the package and checked against size and sha256
     assert resolve_weight_file(None) == resolve_weight_file('lifeiqa')
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == WEIGHT_SETS['lifeiqa'].sha256
 
 
 def test_found_file_with_known_hash_is_verified(weight_dirs, monkeypatch):
