@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     'score': 'score',
     'convert': 'convert',
     'train': 'train',
+    'train-splits': 'train_splits',
     'make-synthetic': 'make_synthetic',
     'make-splits': 'make_splits',
     'benchmark': 'benchmark',

@@ -1,5 +1,6 @@
 """Specification of `lifeiqa train` (pyiqa_lifeiqa/cli/train.py): pyiqa's pipeline, outputs in the working directory."""
 
+import json
 import os
 import subprocess
 import sys
@@ -82,3 +83,20 @@ def test_distributed_training_runs_two_processes_on_cpu(tiny_train_options, tmp_
     assert 'world_size: 2' in log
     assert 'End of training' in log
     assert (workdir / 'experiments' / 'tiny_lifeiqa' / 'models' / 'net_latest.pth').is_file()
+
+
+def test_train_splits_chooses_on_val_and_reports_the_median_test_correlations(
+    tiny_train_options, tmp_path, monkeypatch, capsys
+):
+    workdir = tmp_path / 'work'
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    assert main(['train-splits', '-opt', str(tiny_train_options), '--splits', '2']) == 0
+    summary = json.loads((workdir / 'experiments' / 'tiny_lifeiqa_splits.json').read_text())
+    assert [s['split_index'] for s in summary['splits']] == [1, 2]
+    srccs = [s['srcc'] for s in summary['splits']]
+    assert summary['median_srcc'] == pytest.approx(sum(srccs) / 2)
+    assert all(-1 <= s['srcc'] <= 1 and -1 <= s['plcc'] <= 1 for s in summary['splits'])
+    for index in (1, 2):
+        assert (workdir / 'experiments' / f'tiny_lifeiqa_split{index:02d}' / 'models' / 'net_best.pth').is_file()
+    assert 'median over 2 splits' in capsys.readouterr().out
