@@ -408,6 +408,7 @@ def _write_csv(path: Path, rows: list[dict], mos: np.ndarray, raw: np.ndarray, m
     with open(path, 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow([*CSV_COLUMNS, *metrics])
+        # 6 significant digits: float32 metric scores can differ further down with the CPU thread count
         for row, score, scores in zip(rows, mos, raw, strict=True):
-            values = [f'{score:.6f}', row['ref_name'], row['distortion'], row['level'], *(f'{s:.8g}' for s in scores)]
+            values = [f'{score:.6f}', row['ref_name'], row['distortion'], row['level'], *(f'{s:.6g}' for s in scores)]
             writer.writerow([row['image'], *values])
