@@ -69,21 +69,27 @@ def csv_dataset_opts(
 def score_dataset(metric: torch.nn.Module, dataset_opts: dict, device: str | torch.device) -> tuple[list, list]:
     """Score every image of a pyiqa dataset, one at a time (image sizes differ).
 
+    Args:
+        metric: A pyiqa metric, or any network that maps an image batch to scores (taken as no-reference).
+        dataset_opts: pyiqa dataset options.
+        device: Device the images are moved to.
+
     Returns:
         Predicted scores and ground-truth MOS, in dataset order.
     """
-    opts = {**dataset_opts, 'augment': None}
-    dataset = build_dataset(opts)
-    if metric.metric_mode == 'FR' and 'dataroot_ref' not in opts:
+    dataset = build_dataset(dataset_opts)  # with the dataset's own test transforms (e.g. SPAQ's resize)
+    full_reference = getattr(metric, 'metric_mode', 'NR') == 'FR'
+    if full_reference and 'dataroot_ref' not in dataset_opts:
+        name = getattr(metric, 'metric_name', 'the metric')
         raise ValueError(
-            f'{metric.metric_name} is a full-reference metric but dataset {dataset_opts["name"]!r} has no reference '
-            'images; use no-reference metrics on it'
+            f'{name} is a full-reference metric but dataset {dataset_opts["name"]!r} has no reference images; '
+            'use no-reference metrics on it'
         )
     preds, mos = [], []
     for i in tqdm(range(len(dataset)), desc=f'{dataset_opts["name"]}', unit='img'):
         item = dataset[i]
         img = item['img'][None].to(device)
-        if metric.metric_mode == 'FR':
+        if full_reference:
             score = metric(img, item['ref_img'][None].to(device))
         else:
             score = metric(img)

@@ -55,18 +55,14 @@ def score_best_checkpoint(opt: dict, split_index: int, checkpoint: Path) -> tupl
     """SRCC and PLCC of the validation-chosen checkpoint on the test part of a split."""
     import torch
     from pyiqa.archs import build_network
-    from pyiqa.data import build_dataset
-    from pyiqa.metrics import calculate_plcc, calculate_srcc
 
+    from pyiqa_lifeiqa.benchmark import correlations, score_dataset
     from pyiqa_lifeiqa.weights import load_weights_into
 
     net = build_network({**opt['network'], 'backbone_pretrain': False}).eval()
     load_weights_into(net, path=str(checkpoint))
-    dataset = build_dataset({**opt['datasets']['val'], 'phase': 'test', 'split_index': split_index})
-    preds, mos = [], []
+    test_opts = {**opt['datasets']['val'], 'phase': 'test', 'split_index': split_index}
     with torch.no_grad():
-        for i in range(len(dataset)):
-            item = dataset[i]
-            preds.append(float(net(item['img'][None])))
-            mos.append(float(item['mos_label']))
-    return float(calculate_srcc(preds, mos)), float(calculate_plcc(preds, mos))
+        preds, mos = score_dataset(net, test_opts, 'cpu')
+    plcc, srcc, _ = correlations(preds, mos)
+    return srcc, plcc
