@@ -183,6 +183,7 @@ def measure_memory_here(name: str, size: str, device: torch.device) -> dict:
 def measure_memory(name: str, size: str, device: torch.device) -> dict:
     """:func:`measure_memory_here` in a fresh interpreter."""
     command = [sys.executable, __file__, '--memory-of', name, '--sizes', size, '--device', str(device)]
+    command += ['--threads', str(torch.get_num_threads())]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f'memory run of {name} at {size} failed:\n{done.stderr}')
@@ -256,9 +257,12 @@ def main() -> None:
     parser.add_argument('--warmup', type=int, default=1, help='untimed calls per model first (>= 1)')
     parser.add_argument('--csv', type=Path, help='results file (default: benchmarks/results/speed_<device>.csv)')
     parser.add_argument('--repeats', type=int, default=5, help='timed calls per model')
+    parser.add_argument('--threads', type=int, help="torch CPU threads (default: torch's default)")
     parser.add_argument('--memory-of', choices=list(MODELS), help=argparse.SUPPRESS)  # the subprocess's job
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     if args.memory_of:
         print(json.dumps(measure_memory_here(args.memory_of, args.sizes[0], device)))
