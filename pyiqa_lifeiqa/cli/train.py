@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -22,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument('--recipe', help='a shipped recipe (see --list-recipes)')
     source.add_argument('--list-recipes', action='store_true', help='print the shipped recipes and exit')
     parser.add_argument('--data-root', default='./datasets', help='folder that replaces ./datasets in a recipe')
-    parser.add_argument('--force_yml', nargs='+', help='override options, e.g. train:total_iter=1000')
+    parser.add_argument('--force_yml', nargs='+', help='override options, e.g. train:total_epoch=2')
     parser.add_argument('--auto_resume', action='store_true', help='resume from the latest saved state')
     parser.add_argument('--debug', action='store_true')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
@@ -66,6 +67,7 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
             torch.distributed.init_process_group('gloo')
             pyiqa.utils.options.init_dist = lambda *args, **kwargs: None
 
+    _reset_pyiqa_logger()
     argv = ['-opt', opt, '--launcher', launcher]
     argv += ['--force_yml', *force_yml] if force_yml else []
     argv += ['--auto_resume'] if auto_resume else []
@@ -76,6 +78,22 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
     finally:
         sys.argv = saved
     return 0
+
+
+def _reset_pyiqa_logger() -> None:
+    """Undo the set-up of pyiqa's logger, so that this run's pipeline logs to a file of its own.
+
+    pyiqa sets up its logger once per process, with the log file of the first run (or none, if
+    anything logged through it before); a later run in the process (``lifeiqa train-splits``)
+    would log into the first run's file.
+    """
+    from pyiqa.utils import logger as pyiqa_logger
+
+    logger = logging.getLogger('pyiqa')
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    pyiqa_logger.initialized_logger.pop('pyiqa', None)
 
 
 def _resume_on_cpu(load_resume_state: Callable[[dict], dict | None]) -> Callable[[dict], dict | None]:

@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument('-opt', required=True, help='pyiqa option YAML file (its datasets use split files)')
     parser.add_argument('--splits', type=int, default=10)
-    parser.add_argument('--force_yml', nargs='+', default=[], help='override options, e.g. train:total_iter=1000')
+    parser.add_argument('--force_yml', nargs='+', default=[], help='override options, e.g. train:total_epoch=2')
     parser.set_defaults(func=run)
 
 

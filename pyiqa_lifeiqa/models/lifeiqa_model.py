@@ -10,8 +10,18 @@ it with ``model_type: LifeIQAModel``; the YAML ``train:`` section sets::
         router_z_weight: 0.001      # ST-MoE router z-loss
       grad_clip: 5.0                # max gradient norm (optional)
       fp16: true                    # autocast + gradient scaling, on CUDA only (optional)
+      total_epoch: 30               # needed by TimmScheduler (pyiqa derives total_iter from it)
+      scheduler:                    # optional: the authors' schedule, stepped every iteration
+        type: TimmScheduler         # other keys: timm's create_scheduler_v2 arguments, in epochs
+        sched: step                 # or cosine (with min_lr)
+        decay_epochs: 10
+        decay_rate: 0.1
+        warmup_epochs: 2            # linear warm-up from warmup_lr
+        warmup_lr: !!float 2e-7
 
-Validation is pyiqa's own, with the network in eval mode (deterministic crops, averaged).
+Any other scheduler type is pyiqa's (stepped once per epoch). Biases and 1-D parameters (norms)
+get no weight decay. Validation is pyiqa's own, with the network in eval mode (deterministic
+crops, averaged).
 """
 
 from __future__ import annotations
@@ -22,10 +32,20 @@ import torch
 from pyiqa.metrics import calculate_metric
 from pyiqa.models.general_iqa_model import GeneralIQAModel
 from pyiqa.utils.registry import MODEL_REGISTRY
+from timm.scheduler import create_scheduler_v2
 from torch.nn.parallel import DistributedDataParallel
 from torch.nn.utils import clip_grad_norm_
 
 DEFAULT_AUX_WEIGHTS = {'load_balance': 0.01, 'router_z': 0.001}
+# Parameters named so carry no weight decay, whatever their shape: biases, and the stacked
+# per-expert biases of LifeIQA's MoE (``head.moe.b1``, ``head.moe.b2``).
+NO_DECAY_NAMES = ('bias', 'b1', 'b2')
+TIMM_SCHEDULER = 'TimmScheduler'
+
+
+def no_weight_decay(name: str, param: torch.Tensor) -> bool:
+    """True for the parameters AdamW should not decay: biases and 1-D (norm) or scalar parameters."""
+    return param.ndim <= 1 or name.rsplit('.', 1)[-1] in NO_DECAY_NAMES
 
 
 @MODEL_REGISTRY.register()
@@ -59,9 +79,50 @@ class LifeIQAModel(GeneralIQAModel):
         }
         self.use_amp = bool(train_opt.get('fp16', False)) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp)
+        self.iter_scheduler = None
         super().init_training_settings()
 
+    def get_optimizer(self, optim_type: str, params: list[dict], lr: float, **kwargs) -> torch.optim.Optimizer:
+        """pyiqa's optimiser, each parameter group split in two: the biases and norms get no weight decay."""
+        exempt = {id(p) for name, p in self.net.named_parameters() if no_weight_decay(name, p)}
+        groups = []
+        for group in params:
+            decayed = [p for p in group['params'] if id(p) not in exempt]
+            undecayed = [p for p in group['params'] if id(p) in exempt]
+            groups += [{**group, 'params': decayed}] if decayed else []
+            groups += [{**group, 'params': undecayed, 'weight_decay': 0.0}] if undecayed else []
+        return super().get_optimizer(optim_type, groups, lr, **kwargs)
+
+    def setup_schedulers(self, scheduler_name: str = 'scheduler') -> None:
+        """pyiqa's schedulers, plus ``TimmScheduler``: a timm scheduler stepped every iteration.
+
+        Its options are ``timm.scheduler.create_scheduler_v2`` arguments in epochs; the number of
+        epochs and of iterations per epoch come from ``train: total_epoch`` and pyiqa's ``total_iter``.
+        """
+        train_opt = self.opt['train']
+        sched_opt = dict(train_opt[scheduler_name])
+        if sched_opt.pop('type') != TIMM_SCHEDULER:
+            return super().setup_schedulers(scheduler_name)
+        if not train_opt.get('total_epoch'):
+            raise ValueError(f'scheduler type {TIMM_SCHEDULER} needs train: total_epoch (the schedule is in epochs)')
+        total_epoch = int(train_opt['total_epoch'])
+        self.iter_scheduler, _ = create_scheduler_v2(
+            self.optimizer,
+            num_epochs=total_epoch,
+            step_on_epochs=False,
+            updates_per_epoch=int(train_opt['total_iter']) // total_epoch,
+            **sched_opt,
+        )
+        self.schedulers.append(self.iter_scheduler)  # pyiqa saves and restores its state
+
+    def update_learning_rate(self, current_iter: int, warmup_iter: int = -1) -> None:
+        """pyiqa's per-epoch update, skipped for a TimmScheduler (set every iteration instead)."""
+        if self.iter_scheduler is None:
+            super().update_learning_rate(current_iter, warmup_iter)
+
     def optimize_parameters(self, current_iter: int) -> None:
+        if self.iter_scheduler is not None:
+            self.iter_scheduler.step_update(current_iter - 1)  # timm counts updates from 0
         self.optimizer.zero_grad()
         loss_dict = OrderedDict()
         with torch.autocast(self.device.type, enabled=self.use_amp):

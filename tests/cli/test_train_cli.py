@@ -9,36 +9,67 @@ from pathlib import Path
 import pytest
 
 from pyiqa_lifeiqa.cli import main
+from pyiqa_lifeiqa.models.lifeiqa_model import LifeIQAModel
+
+TINY_NETWORK = {
+    'backbone': 'resnet18',
+    'embed_dim': 32,
+    'num_heads': 4,
+    'num_experts': 2,
+    'depth': 2,
+    'crop_size': 32,
+    'test_sample': 2,
+    'drop_path_rate': 0.0,
+    'backbone_pretrain': 'false',
+}
 
 
 def train_log(workdir: Path) -> str:
     return '\n'.join(p.read_text() for p in sorted((workdir / 'experiments').rglob('train_*.log')))
 
 
-def test_trains_with_pyiqa_and_writes_outputs_under_the_working_directory(
-    tiny_train_options, tmp_path, monkeypatch, caplog
-):
+def test_trains_with_pyiqa_and_writes_outputs_under_the_working_directory(tiny_train_options, tmp_path, monkeypatch):
     workdir = tmp_path / 'work'
     workdir.mkdir()
     monkeypatch.chdir(workdir)
-    caplog.set_level('INFO', logger='pyiqa')
     assert main(['train', '-opt', str(tiny_train_options)]) == 0
     models = workdir / 'experiments' / 'tiny_lifeiqa' / 'models'
     assert (models / 'net_best.pth').is_file()  # chosen on the val part
     assert (models / 'net_4.pth').is_file()
-    assert 'l_load_balance' in caplog.text and 'l_router_z' in caplog.text and 'l_mos' in caplog.text
-    assert 'Validation tiny_val' in caplog.text
+    log = train_log(workdir)
+    assert 'l_load_balance' in log and 'l_router_z' in log and 'l_mos' in log
+    assert 'Validation tiny_val' in log
 
 
-def test_auto_resume_continues_from_the_last_saved_state(tiny_train_options, tmp_path, monkeypatch):
+class Killed(Exception):
+    """Stands for the process being killed."""
+
+
+def test_auto_resume_after_a_kill_continues_from_the_last_saved_state(tiny_train_options, tmp_path, monkeypatch):
     workdir = tmp_path / 'work'
     workdir.mkdir()
     monkeypatch.chdir(workdir)
-    main(['train', '-opt', str(tiny_train_options)])
-    main(['train', '-opt', str(tiny_train_options), '--auto_resume', '--force_yml', 'train:total_iter=6'])
+    six_iters = ['--force_yml', 'train:total_iter=6']  # states are saved every 2 iterations
+    train_step = LifeIQAModel.optimize_parameters
+
+    def killed_at_iteration_5(model, current_iter):
+        if current_iter == 5:
+            raise Killed
+        train_step(model, current_iter)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LifeIQAModel, 'optimize_parameters', killed_at_iteration_5)
+        with pytest.raises(Killed):
+            main(['train', '-opt', str(tiny_train_options), *six_iters])
+    assert main(['train', '-opt', str(tiny_train_options), '--auto_resume', *six_iters]) == 0
+
     experiment = workdir / 'experiments' / 'tiny_lifeiqa'
     # Resumed in place: a fresh start would have archived the first run's folder.
     assert [p.name for p in (workdir / 'experiments').iterdir()] == ['tiny_lifeiqa']
+    resumed_log = max(experiment.glob('train_*.log'), key=lambda p: p.stat().st_mtime).read_text()
+    assert 'Resuming training from epoch: 1, iter: 4.' in resumed_log
+    trained = [int(line.split('iter:')[1].split(',')[0]) for line in resumed_log.splitlines() if ' lr:(' in line]
+    assert trained == [5, 6]  # only the unsaved iteration 5 is redone
     assert {p.name for p in (experiment / 'models').glob('net_[0-9]*.pth')} == {'net_2.pth', 'net_4.pth', 'net_6.pth'}
     assert (experiment / 'training_states' / '6.state').is_file()
 
@@ -46,8 +77,39 @@ def test_auto_resume_continues_from_the_last_saved_state(tiny_train_options, tmp
 def test_lists_the_shipped_recipes(capsys):
     assert main(['train', '--list-recipes']) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    expected = ['csiq', 'default_model', 'flive', 'kadid10k', 'koniq10k', 'live', 'livec', 'spaq', 'tid2013']
+    expected = 'csiq default_model flive kadid10k koniq10k live livec spaq synthetic tid2013'.split()
     assert names == expected
+
+
+def test_trains_the_synthetic_recipe_on_a_make_synthetic_dataset(tiny_nr_dataset, tmp_path, monkeypatch):
+    data_root = tmp_path / 'datasets'
+    data_root.mkdir()
+    (data_root / 'synthetic').symlink_to(tiny_nr_dataset)  # make-synthetic --out DATA_ROOT/synthetic
+    workdir = tmp_path / 'work'
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    tiny = [
+        *(f'network:{k}={v}' for k, v in TINY_NETWORK.items()),
+        'datasets:train:augment:random_crop=32',
+        'datasets:train:batch_size_per_gpu=4',
+        'datasets:train:dataset_enlarge_ratio=2',  # 9 train images: 5 iterations per epoch
+        'datasets:train:num_worker_per_gpu=0',
+        'datasets:val:num_worker_per_gpu=0',
+        'train:total_epoch=3',
+        'val:val_freq=5',
+        'logger:print_freq=1',
+        'logger:save_checkpoint_freq=5',
+        'logger:save_latest_freq=5',
+        'logger:use_tb_logger=false',
+    ]
+    assert main(['train', '--recipe', 'synthetic', '--data-root', str(data_root), '--force_yml', *tiny]) == 0
+    resolved = (workdir / 'options' / 'synthetic.yml').read_text()  # the options run, kept beside experiments/
+    assert f'{data_root}/synthetic/meta_info.csv' in resolved and './datasets' not in resolved
+    models = workdir / 'experiments' / 'lifeiqa_synthetic' / 'models'
+    assert {p.name for p in models.glob('net_*.pth')} == {f'net_{i}.pth' for i in (5, 10, 15, 'best', 'latest')}
+    # the authors' schedule, stepped every iteration: linear warm-up over 2 epochs (10 iterations) from 2e-7 to 2e-5
+    lrs = [float(line.split('lr:(')[1].split(',')[0]) for line in train_log(workdir).splitlines() if 'lr:(' in line]
+    assert lrs == pytest.approx([2e-7 + t * (2e-5 - 2e-7) / 10 for t in range(10)] + [2e-5] * 5, rel=1e-3)
 
 
 def test_missing_option_file_is_a_clear_error(tmp_path, capsys):
@@ -98,5 +160,8 @@ def test_train_splits_chooses_on_val_and_reports_the_median_test_correlations(
     assert summary['median_srcc'] == pytest.approx(sum(srccs) / 2)
     assert all(-1 <= s['srcc'] <= 1 and -1 <= s['plcc'] <= 1 for s in summary['splits'])
     for index in (1, 2):
-        assert (workdir / 'experiments' / f'tiny_lifeiqa_split{index:02d}' / 'models' / 'net_best.pth').is_file()
+        experiment = workdir / 'experiments' / f'tiny_lifeiqa_split{index:02d}'
+        assert (experiment / 'models' / 'net_best.pth').is_file()
+        # each split logs to its own file
+        assert 'End of training' in '\n'.join(p.read_text() for p in experiment.glob('train_*.log'))
     assert 'median over 2 splits' in capsys.readouterr().out

@@ -12,28 +12,40 @@ from PIL import Image
 from pyiqa.data import build_dataset
 from pyiqa.models import build_model
 
+from pyiqa_lifeiqa.data.splits import make_splits, save_splits
 from pyiqa_lifeiqa.train.recipes import list_recipes, recipe_path, resolve_recipe
 
-DATASET_RECIPES = ['csiq', 'flive', 'kadid10k', 'koniq10k', 'live', 'livec', 'spaq', 'tid2013']
-# The reference's settings per dataset: (experts, depth, base lr, crops per image, schedule)
+DATASET_RECIPES = ['csiq', 'flive', 'kadid10k', 'koniq10k', 'live', 'livec', 'spaq', 'synthetic', 'tid2013']
+# The reference's settings per dataset: (experts, depth, base lr, crops per image, schedule), and the
+# authors' warm-up start lr (their configs' WARMUP_LR); 'synthetic' takes KADID-10k's.
 AUTHORS = {
-    'live': (8, 4, 2e-5, 35, 'MultiStepLR'),
-    'csiq': (8, 4, 2e-4, 35, 'MultiStepLR'),
-    'tid2013': (8, 4, 2e-4, 25, 'MultiStepLR'),
-    'kadid10k': (8, 4, 2e-5, 35, 'MultiStepLR'),
-    'livec': (2, 2, 3e-5, 50, 'CosineAnnealingLR'),
-    'koniq10k': (2, 4, 2e-5, 40, 'MultiStepLR'),
-    'spaq': (8, 4, 2e-5, 40, 'MultiStepLR'),
-    'flive': (2, 4, 2e-5, 40, 'MultiStepLR'),
+    'live': (8, 4, 2e-5, 35, 'step', 2e-7),
+    'csiq': (8, 4, 2e-4, 35, 'step', 2e-4),
+    'tid2013': (8, 4, 2e-4, 25, 'step', 2e-4),
+    'kadid10k': (8, 4, 2e-5, 35, 'step', 2e-4),
+    'livec': (2, 2, 3e-5, 50, 'cosine', 2e-7),
+    'koniq10k': (2, 4, 2e-5, 40, 'step', 2e-7),
+    'spaq': (8, 4, 2e-5, 40, 'step', 2e-7),
+    'flive': (2, 4, 2e-5, 40, 'step', 2e-6),
+    'synthetic': (8, 4, 2e-5, 35, 'step', 2e-7),
 }
 
 
-def fake_dataset(root: Path, opts: dict, n: int = 12) -> None:
-    """Write images, a meta CSV in the dataset type's column order, and a split file for ``opts``."""
+def fake_dataset(opts: dict, n: int = 12) -> None:
+    """Write images, a meta CSV in the dataset type's column order, and a split file for ``opts``.
+
+    The synthetic recipe gets make-synthetic's layout: extra columns ref_name, distortion, level and
+    splits by reference image.
+    """
     target = Path(opts['dataroot_target'])
     ref_dir = Path(opts.get('dataroot_ref', target))
     target.mkdir(parents=True, exist_ok=True)
     ref_dir.mkdir(parents=True, exist_ok=True)
+    synthetic = opts['name'].startswith('synthetic')
+    if opts['type'] == 'GeneralFRDataset':
+        header = ('ref', 'image', 'mos')
+    else:
+        header = ('image', 'mos', 'ref_name', 'distortion', 'level') if synthetic else ('image', 'mos')
     rng = np.random.default_rng(0)
     rows = []
     for i in range(n):
@@ -42,11 +54,14 @@ def fake_dataset(root: Path, opts: dict, n: int = 12) -> None:
             Image.fromarray((rng.random((240, 260, 3)) * 255).astype('uint8')).save(ref_dir / f'r{i % 3}.png')
             rows.append((f'r{i % 3}.png', f'd{i}.png', float(i)))
         else:
-            rows.append((f'd{i}.png', float(i)))
+            rows.append((f'd{i}.png', i / n, f'r{i % 4}', 'noise', i // 4)[: len(header)])
     meta = Path(opts['meta_info_file'])
     meta.parent.mkdir(parents=True, exist_ok=True)
     with open(meta, 'w', newline='') as f:
-        csv.writer(f).writerows([('a', 'b', 'c')[: len(rows[0])], *rows])
+        csv.writer(f).writerows([header, *rows])
+    if synthetic:
+        save_splits(make_splits(n, [row[2] for row in rows], num_splits=1), opts['split_file'])
+        return
     kept = n - 7 if opts['type'] == 'LIVEChallengeDataset' else n
     with open(opts['split_file'], 'wb') as f:
         pickle.dump({1: {'train': list(range(kept - 2)), 'val': [kept - 2], 'test': [kept - 1]}}, f)
@@ -63,12 +78,18 @@ def test_every_dataset_has_a_recipe_and_each_recipe_a_description():
 @pytest.mark.parametrize('name', DATASET_RECIPES)
 def test_recipe_reproduces_the_authors_settings(name):
     opt = yaml.safe_load(recipe_path(name).read_text())
-    experts, depth, lr, crops, scheduler = AUTHORS[name]
+    experts, depth, lr, crops, sched, warmup_lr = AUTHORS[name]
     assert opt['model_type'] == 'LifeIQAModel'
     assert opt['network']['backbone'] == 'swin_base_patch4_window7_224'
     assert (opt['network']['num_experts'], opt['network']['depth']) == (experts, depth)
     assert opt['train']['optim'] == {'type': 'AdamW', 'lr': lr, 'weight_decay': 0.01}
-    assert opt['train']['scheduler']['type'] == scheduler
+    # 30 epochs, 2 warm-up epochs, timm's schedule stepped every iteration; step: x0.1 every 10 epochs
+    assert opt['train']['total_epoch'] == 30 and 'total_iter' not in opt['train']
+    scheduler = opt['train']['scheduler']
+    assert (scheduler['type'], scheduler['sched']) == ('TimmScheduler', sched)
+    assert (scheduler['warmup_epochs'], scheduler['warmup_lr']) == (2, warmup_lr)
+    if sched == 'step':
+        assert (scheduler['decay_epochs'], scheduler['decay_rate']) == (10, 0.1)
     assert opt['datasets']['train']['dataset_enlarge_ratio'] == crops
     assert opt['datasets']['train']['augment']['random_crop'] == 224
     assert opt['datasets']['train']['augment']['hflip'] is True
@@ -83,7 +104,7 @@ def test_recipe_reproduces_the_authors_settings(name):
 def test_recipe_builds_datasets_and_model_on_a_fake_layout(name, tmp_path):
     opt = yaml.safe_load(resolve_recipe(name, tmp_path / 'datasets'))
     for phase in ('train', 'val'):
-        fake_dataset(tmp_path, opt['datasets'][phase])
+        fake_dataset(opt['datasets'][phase])
         opts = {**opt['datasets'][phase], 'phase': phase}
         dataset = build_dataset(opts)
         item = dataset[0]
@@ -93,9 +114,11 @@ def test_recipe_builds_datasets_and_model_on_a_fake_layout(name, tmp_path):
     # the recipe's model, with a small backbone so that nothing is downloaded
     opt['network'].update(backbone='resnet18', embed_dim=32, num_heads=4, backbone_pretrain=False)
     opt.update(is_train=True, dist=False, rank=0, world_size=1, num_gpu=0, root_path=str(tmp_path))
+    opt['train']['total_iter'] = opt['train']['total_epoch'] * 3  # pyiqa's pipeline sets it from total_epoch
     opt['path'].update(
         experiments_root=str(tmp_path / 'exp'), models=str(tmp_path / 'exp'), training_states=str(tmp_path / 'exp')
     )
     model = build_model(opt)
     scores = model.net(torch.rand(2, 3, 224, 224), return_aux=True)[0]
     assert scores.shape == (2, 1)
+    assert model.get_current_learning_rate()[0] == pytest.approx(AUTHORS[name][5])  # the warm-up's start
