@@ -291,7 +291,7 @@ def _check_arguments(
 def _pristine_images(folder: str | Path | None) -> list[Reference]:
     """The pristine images of ``folder`` (sorted by file name) or scikit-image's photographs, as lazy loaders."""
     if folder is None:
-        return [(name, partial(_skimage_photo, name)) for name in SKIMAGE_PHOTOS]
+        return [(name, partial(skimage_photo, name)) for name in SKIMAGE_PHOTOS]
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f'images folder {folder} does not exist or is not a folder')
@@ -312,7 +312,8 @@ def _open_rgb(path: Path) -> Image.Image:
         return ImageOps.exif_transpose(image).convert('RGB')
 
 
-def _skimage_photo(name: str) -> Image.Image:
+def skimage_photo(name: str) -> Image.Image:
+    """One of scikit-image's bundled colour photographs (:data:`SKIMAGE_PHOTOS`) as an RGB image, offline."""
     import skimage.data
 
     image = getattr(skimage.data, name)()

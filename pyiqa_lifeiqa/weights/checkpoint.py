@@ -163,10 +163,17 @@ def save_weights(model: LifeIQA, path: str | os.PathLike, config: Mapping[str, A
         tmp_path = Path(tmp.name)
     try:
         save_file(tensors, tmp_path, metadata=metadata)
+        os.chmod(tmp_path, 0o666 & ~_umask())  # a temporary file is private (0600); the result is not
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _listed(keys: list[str]) -> str:

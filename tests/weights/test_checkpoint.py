@@ -60,6 +60,16 @@ def test_save_weights_round_trip_records_config(model, tmp_path):
     assert read_config(path) == model_config(model)
 
 
+@pytest.mark.parametrize('umask', [0o022, 0o077])
+def test_saved_weights_get_the_usual_permissions_of_a_new_file(model, tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        path = save_weights(model, tmp_path / 'w.safetensors')
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as open(path, 'w') would give, not 0600
+
+
 def test_save_weights_records_an_explicit_config(model, tmp_path):
     save_weights(model, tmp_path / 'w.safetensors', config={'num_experts': 2})
     assert read_config(tmp_path / 'w.safetensors') == {'num_experts': 2}
