@@ -9,9 +9,13 @@ by reference image), it measures:
 * the share of (pristine, distorted) pairs of the same reference where the pristine image scores
   higher (target: >= 95%).
 
+``--by-distortion`` writes the same measures per distortion type (the SRCC within the type), to show
+where a model fails.
+
 Usage:
     python benchmarks/default_model.py --data DATASET_ROOT [--metric lifeiqa] [--split-index 1]
         [--csv benchmarks/results/default_model.csv]
+        [--by-distortion benchmarks/results/default_model_by_distortion.csv]
 """
 
 from __future__ import annotations
@@ -61,6 +65,29 @@ def evaluate(scores: np.ndarray, rows: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def evaluate_by_distortion(scores: np.ndarray, rows: pd.DataFrame) -> list[dict[str, float | str]]:
+    """The three measures for each distortion type: its images and their references' pristine images."""
+    rows = rows.assign(score=scores)
+    pristine = rows[rows.distortion == 'pristine']
+    results = []
+    for distortion, group in rows[rows.distortion != 'pristine'].groupby('distortion'):
+        subset = pd.concat([pristine[pristine.ref_name.isin(group.ref_name)], group])
+        measures = evaluate(subset.score.to_numpy(), subset.drop(columns='score'))
+        measures['srcc'] = float(calculate_srcc(group.score.to_numpy(), group.mos.to_numpy()))
+        del measures['plcc']
+        results.append({'distortion': distortion, **measures})
+    return results
+
+
+def write_csv(path: Path, results: list[dict], append: bool) -> None:
+    new = not (append and path.exists())
+    with open(path, 'a' if append else 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(results[0]))
+        if new:
+            writer.writeheader()
+        writer.writerows(results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', type=Path, required=True, help='root of a make-synthetic dataset')
@@ -68,6 +95,7 @@ def main() -> None:
     parser.add_argument('--split-index', type=int, default=1)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--csv', type=Path, help='append the result row to this CSV')
+    parser.add_argument('--by-distortion', type=Path, help='write the measures per distortion type to this CSV')
     args = parser.parse_args()
 
     rows = held_out_rows(args.data, args.split_index)
@@ -82,12 +110,15 @@ def main() -> None:
     for key, value in result.items():
         print(f'{key:>18}: {value:.4f}' if isinstance(value, float) else f'{key:>18}: {value}')
     if args.csv:
-        new = not args.csv.exists()
-        with open(args.csv, 'a', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=list(result))
-            if new:
-                writer.writeheader()
-            writer.writerow(result)
+        write_csv(args.csv, [result], append=True)
+    if args.by_distortion:
+        by_distortion = evaluate_by_distortion(np.asarray(scores), rows)
+        write_csv(args.by_distortion, [{'metric': args.metric, **r} for r in by_distortion], append=False)
+        for r in sorted(by_distortion, key=lambda r: r['pristine_wins']):
+            print(
+                f'{r["distortion"]:>20}: srcc {r["srcc"]:.3f}  level {r["median_level_srcc"]:.3f}'
+                f'  pristine wins {r["pristine_wins"]:.3f}'
+            )
 
 
 if __name__ == '__main__':

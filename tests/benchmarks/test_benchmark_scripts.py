@@ -1,4 +1,4 @@
-"""Smoke test of the accuracy comparison's building blocks (benchmarks/accuracy.py, benchmarks/baselines.py)."""
+"""Smoke tests of the benchmark scripts' building blocks (benchmarks/accuracy.py, baselines.py, default_model.py)."""
 
 import csv
 import importlib.util
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image, ImageFilter
@@ -28,6 +29,7 @@ def load_script(name: str):
 
 accuracy = load_script('accuracy')
 baselines = sys.modules['baselines']
+default_model = load_script('default_model')
 
 
 @pytest.fixture
@@ -196,3 +198,41 @@ def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monke
 def test_bad_budget_on_the_command_line_is_refused(tmp_path):
     with pytest.raises(SystemExit, match='--iters must be positive'):
         accuracy.main(['--iters', '0', '--work', str(tmp_path), '--out', str(tmp_path)])
+
+
+def synthetic_rows() -> pd.DataFrame:
+    """Meta rows as make-synthetic writes them: 2 references, each pristine + 2 distortions x 3 levels."""
+    rows = []
+    for ref in ('a', 'b'):
+        rows.append({'image': f'{ref}.png', 'mos': 1.0, 'ref_name': ref, 'distortion': 'pristine', 'level': 0})
+        for distortion in ('blur', 'noise'):
+            for level in (1, 2, 3):
+                mos = 1.0 - 0.2 * level - (0.05 if ref == 'b' else 0.0)
+                rows.append({'image': f'{ref}_{distortion}_{level}.png', 'mos': mos, 'ref_name': ref,
+                             'distortion': distortion, 'level': level})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_default_model_measures_are_perfect_for_the_pseudo_mos_itself():
+    rows = synthetic_rows()
+    measures = default_model.evaluate(rows.mos.to_numpy(), rows)
+    assert measures['srcc'] == pytest.approx(1.0)
+    assert measures['median_level_srcc'] == pytest.approx(-1.0)
+    assert measures['series'] == 4
+    assert measures['pristine_wins'] == 1.0
+
+
+def test_default_model_measures_per_distortion_show_which_type_fails():
+    rows = synthetic_rows()
+    scores = rows.mos.to_numpy().copy()
+    noise = (rows.distortion == 'noise').to_numpy()
+    scores[noise] = 2.0 - scores[noise]  # noise: above the pristine image, and rising with the level
+    overall = default_model.evaluate(scores, rows)
+    assert overall['pristine_wins'] == 0.5
+    by_type = {r['distortion']: r for r in default_model.evaluate_by_distortion(scores, rows)}
+    assert set(by_type) == {'blur', 'noise'}
+    assert by_type['blur']['pristine_wins'] == 1.0 and by_type['noise']['pristine_wins'] == 0.0
+    assert by_type['blur']['median_level_srcc'] == pytest.approx(-1.0)
+    assert by_type['noise']['median_level_srcc'] == pytest.approx(1.0)
+    assert by_type['blur']['srcc'] == pytest.approx(1.0) and by_type['noise']['srcc'] == pytest.approx(-1.0)
+    assert by_type['noise']['images'] == 8  # its 6 images and the 2 pristine ones
