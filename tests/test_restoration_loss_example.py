@@ -34,18 +34,36 @@ def test_the_shipped_metric_is_differentiable_end_to_end(degraded):
     assert x.grad.abs().sum() > 0
 
 
-def test_optimising_the_lifeiqa_term_raises_the_score(example, degraded):
+@pytest.mark.parametrize('optimise', ['pixels', 'network'])
+def test_optimising_the_lifeiqa_term_raises_the_score(example, degraded, optimise):
     score = pyiqa.create_metric('lifeiqa', device='cpu')
     iqa_loss = pyiqa.create_metric('lifeiqa', as_loss=True, device='cpu')
-    restored = example.restore(degraded, sigma=2.0, steps=10, lr=0.01, iqa_loss=iqa_loss, weight=1.0)
+    lr = example.DEFAULT_LR[optimise]
+    restored = example.restore(degraded, sigma=2.0, steps=10, lr=lr, iqa_loss=iqa_loss, weight=1.0, optimise=optimise)
     assert score(restored).item() > score(degraded).item()
 
 
+def test_the_network_starts_as_the_identity_and_keeps_images_in_range(example, degraded):
+    assert torch.equal(
+        example.restore(degraded, 2.0, steps=0, lr=0.001, iqa_loss=None, weight=0, optimise='network'), degraded
+    )
+    restored = example.restore(degraded, 2.0, steps=3, lr=0.01, iqa_loss=None, weight=0, optimise='network')
+    assert restored.shape == degraded.shape and 0 <= restored.min() and restored.max() <= 1
+    assert not torch.equal(restored, degraded)
+
+
+def test_unknown_form_to_optimise_is_refused(example, degraded):
+    with pytest.raises(ValueError, match="'pixels' or 'network'"):
+        example.restore(degraded, 2.0, steps=1, lr=0.01, iqa_loss=None, weight=0, optimise='latent')
+
+
 def test_run_reports_psnr_ssim_and_lifeiqa_for_each_method(example, tmp_path):
-    rows = example.run([EXAMPLE.parent / 'images' / 'coffee_clean.png'], steps=2, size=96)
-    assert [r['method'] for r in rows] == ['degraded', 'fidelity only', 'fidelity + lifeiqa']
+    rows = example.run(
+        [EXAMPLE.parent / 'images' / 'coffee_clean.png'], optimise=['pixels', 'network'], steps=2, size=96
+    )
+    methods = ['degraded'] + [f'fidelity {t} ({form})' for form in ('pixels', 'network') for t in ('only', '+ lifeiqa')]
+    assert [r['method'] for r in rows] == methods
     for row in rows:
         assert set(row) == {'image', 'method', 'psnr', 'ssim', 'lifeiqa'}
         assert all(torch.isfinite(torch.tensor(row[k])) for k in ('psnr', 'ssim', 'lifeiqa'))
-    summary = example.summarise(rows)
-    assert set(summary) == {'degraded', 'fidelity only', 'fidelity + lifeiqa'}
+    assert list(example.summarise(rows)) == methods
