@@ -44,7 +44,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='9c0f4f80716e841e758e97d13eebdd7e30939440f061e451375216b10da68039',
+            sha256='79c769facab9bbdade726597fb7537dd8380c40c84e748d49f8891d4d6081bff',
             size=13054368,
             config={
                 'backbone': 'regnetx_002',
@@ -55,7 +55,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 'num_experts': 4,
                 'top_k': 2,
                 'crop_size': 160,
-                'test_sample': 4,
+                'test_sample': 12,
             },
             description=(
                 "Default model, shipped in the package: the paper's head at width 128 on timm's regnetx_002, "
