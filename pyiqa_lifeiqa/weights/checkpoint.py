@@ -171,6 +171,7 @@ def save_weights(model: LifeIQA, path: str | os.PathLike, config: Mapping[str, A
 
 
 def _umask() -> int:
+    """The process's umask (reading it means setting it: it is put back at once)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

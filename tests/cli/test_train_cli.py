@@ -7,21 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pyiqa_lifeiqa.cli import main
 from pyiqa_lifeiqa.models.lifeiqa_model import LifeIQAModel
-
-TINY_NETWORK = {
-    'backbone': 'resnet18',
-    'embed_dim': 32,
-    'num_heads': 4,
-    'num_experts': 2,
-    'depth': 2,
-    'crop_size': 32,
-    'test_sample': 2,
-    'drop_path_rate': 0.0,
-    'backbone_pretrain': 'false',
-}
 
 
 def train_log(workdir: Path) -> str:
@@ -81,15 +70,18 @@ def test_lists_the_shipped_recipes(capsys):
     assert names == expected
 
 
-def test_trains_the_synthetic_recipe_on_a_make_synthetic_dataset(tiny_nr_dataset, tmp_path, monkeypatch):
+def test_trains_the_synthetic_recipe_on_a_make_synthetic_dataset(
+    tiny_nr_dataset, tiny_train_options, tmp_path, monkeypatch
+):
     data_root = tmp_path / 'datasets'
     data_root.mkdir()
     (data_root / 'synthetic').symlink_to(tiny_nr_dataset)  # make-synthetic --out DATA_ROOT/synthetic
     workdir = tmp_path / 'work'
     workdir.mkdir()
     monkeypatch.chdir(workdir)
+    tiny_network = yaml.safe_load(tiny_train_options.read_text())['network']  # the tiny LifeIQA
     tiny = [
-        *(f'network:{k}={v}' for k, v in TINY_NETWORK.items()),
+        *(f'network:{k}={v}' for k, v in tiny_network.items()),
         'datasets:train:augment:random_crop=32',
         'datasets:train:batch_size_per_gpu=4',
         'datasets:train:dataset_enlarge_ratio=2',  # 9 train images: 5 iterations per epoch
