@@ -62,6 +62,7 @@ def test_adjacency_is_a_buffer_by_default_and_a_parameter_when_learnable():
     assert 'adjacency' not in dict(fixed.named_parameters())
     assert 'adjacency' not in fixed.state_dict()
     assert dict(learnable.named_parameters())['adjacency'].shape == (5, 5)
+    torch.manual_seed(0)  # unseeded, one full-suite run drew weights and crop for which the gradient was 0
     model = LifeIQA(**TINY, num_queries=5, learnable_adjacency=True)
     model(torch.rand(1, 3, 64, 64)).sum().backward()
     assert model.decoder[0].mixer.adjacency.grad.abs().sum() > 0
