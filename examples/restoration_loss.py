@@ -28,6 +28,7 @@ import argparse
 import csv
 import statistics
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import pyiqa
@@ -104,10 +105,12 @@ def restore(
     if optimise == 'pixels':
         x = degraded.clone().requires_grad_(True)
         params, image = [x], lambda: x
+        project = partial(x.data.clamp_, 0, 1)  # keep the pixels a valid image after each step
     elif optimise == 'network':
         torch.manual_seed(0)  # the same network start for both losses
         net = ResidualCNN().to(degraded.device)
         params, image = list(net.parameters()), lambda: net(degraded)
+        project = None  # ResidualCNN clamps its output
     else:
         raise ValueError(f"optimise must be 'pixels' or 'network', got {optimise!r}")
     optimizer = torch.optim.Adam(params, lr=lr)
@@ -119,9 +122,8 @@ def restore(
             loss = loss - weight * iqa_loss(restored)
         loss.backward()
         optimizer.step()
-        if optimise == 'pixels':
-            with torch.no_grad():
-                x.clamp_(0, 1)
+        if project is not None:
+            project()
     with torch.no_grad():
         return image().detach()
 

@@ -16,10 +16,11 @@ which ``GeneralNRDataset`` reads with ``dataroot_target=OUT/images``,
 The pseudo-MOS (column ``mos``, higher = better): each metric is oriented so that higher is
 better (negated where pyiqa's ``lower_better``), z-scored over the whole dataset, the z-scores
 are averaged, and the average is min-max scaled over the dataset to [0, 1]. So 1 is the best
-and 0 the worst image of this dataset, and values compare only within one dataset. All default
-metrics but FSIM see luminance only, so colour-only distortions (``desaturate``,
-``color_diffusion``) score close to their pristine images. MS-SSIM is pyiqa's, computed in
-float32 (see :func:`_ms_ssim_float32`).
+and 0 the worst image of this dataset, and values compare only within one dataset. MS-SSIM, GMSD,
+VIF and NLPD see luminance only, so a set labelled by them alone scores colour-only distortions
+(``desaturate``, ``color_diffusion``) close to their pristine images; FSIM (its chromatic form)
+and VSI also compare colour. MS-SSIM is pyiqa's, computed in float32 (see
+:func:`_ms_ssim_float32`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def make_synthetic_dataset(
             batch (2 images at 384x512, 8 at 192x256), the fastest on a CPU in our measurements
             (larger batches are slower there: VIF and MS-SSIM fall out of the cache).
         metrics: pyiqa FR metrics fused into the pseudo-MOS (default :data:`FR_METRICS`; a
-            faster subset such as ``('gmsd', 'nlpd')`` suits large sets on a CPU).
+            faster set such as ``('gmsd', 'nlpd', 'vsi')`` suits large sets on a CPU).
 
     Returns:
         The dataset root ``out``.

@@ -259,3 +259,27 @@ def test_every_distortion_runs_through_the_pipeline(tmp_path: Path) -> None:
     assert len(rows) == 3 * (1 + len(ALL))
     assert [row['distortion'] for row in rows[: 1 + len(ALL)]] == ['pristine', *ALL]
     assert all(float(row['gmsd']) > 0 for row in rows if row['distortion'] != 'pristine')
+
+
+def test_luminance_metrics_barely_see_desaturation_and_vsi_does(pristine_folder: Path, tmp_path: Path) -> None:
+    """Why the default model's set adds VSI: GMSD and NLPD compare luminance, VSI also colour."""
+    labels = {}
+    for metrics in (['gmsd', 'nlpd'], ['gmsd', 'nlpd', 'vsi']):
+        root = make_synthetic_dataset(
+            tmp_path / '_'.join(metrics),
+            images=pristine_folder,
+            levels=2,
+            size=SIZE,
+            procedural=1,
+            distortions=['desaturate', 'gaussian_blur'],
+            metrics=metrics,
+            batch_size=8,
+        )
+        labels[len(metrics)] = {(r['ref_name'], r['distortion'], r['level']): r for r in read_rows(root)}
+    photos = ('astronaut', 'coffee')
+    for ref in photos:
+        grey, blurred = labels[3][(ref, 'desaturate', '2')], labels[3][(ref, 'gaussian_blur', '2')]
+        assert float(grey['gmsd']) < 0.1 * float(blurred['gmsd'])
+        assert float(grey['vsi']) < 0.99
+    drop = {n: np.mean([1 - float(labels[n][(ref, 'desaturate', '2')]['mos']) for ref in photos]) for n in labels}
+    assert drop[3] > 5 * drop[2]
