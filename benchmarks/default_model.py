@@ -10,10 +10,12 @@ by reference image), it measures:
   higher (target: >= 95%).
 
 ``--by-distortion`` writes the same measures per distortion type (the SRCC within the type), to show
-where a model fails.
+where a model fails. ``--phase val`` measures the validation part instead, to choose between
+candidate weights (``--weights``: a checkpoint for the metric) without looking at the test part.
 
 Usage:
-    python benchmarks/default_model.py --data DATASET_ROOT [--metric lifeiqa] [--split-index 1]
+    python benchmarks/default_model.py --data DATASET_ROOT [--metric lifeiqa] [--weights CKPT]
+        [--split-index 1] [--phase test]
         [--csv benchmarks/results/default_model.csv]
         [--by-distortion benchmarks/results/default_model_by_distortion.csv]
 """
@@ -35,12 +37,12 @@ from pyiqa.metrics import calculate_plcc, calculate_srcc
 from pyiqa_lifeiqa.benchmark import csv_dataset_opts, score_dataset
 
 
-def held_out_rows(data: Path, split_index: int) -> pd.DataFrame:
-    """The meta rows of the test part, in the order pyiqa's dataset yields them."""
+def held_out_rows(data: Path, split_index: int, phase: str = 'test') -> pd.DataFrame:
+    """The meta rows of one part of a split, in the order pyiqa's dataset yields them."""
     meta = pd.read_csv(data / 'meta_info.csv')
     with open(data / 'splits.pkl', 'rb') as f:  # our own split file
-        test = pickle.load(f)[split_index]['test']
-    return meta.iloc[test].reset_index(drop=True)
+        part = pickle.load(f)[split_index][phase]
+    return meta.iloc[part].reset_index(drop=True)
 
 
 def evaluate(scores: np.ndarray, rows: pd.DataFrame) -> dict[str, float]:
@@ -92,21 +94,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', type=Path, required=True, help='root of a make-synthetic dataset')
     parser.add_argument('--metric', default='lifeiqa')
+    parser.add_argument('--weights', type=Path, help='checkpoint for the metric (its pretrained_model_path)')
     parser.add_argument('--split-index', type=int, default=1)
+    parser.add_argument('--phase', choices=('test', 'val'), default='test', help='part of the split to measure')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--csv', type=Path, help='append the result row to this CSV')
     parser.add_argument('--by-distortion', type=Path, help='write the measures per distortion type to this CSV')
     args = parser.parse_args()
 
-    rows = held_out_rows(args.data, args.split_index)
+    rows = held_out_rows(args.data, args.split_index, args.phase)
     opts = csv_dataset_opts(
-        args.data / 'meta_info.csv', args.data / 'images', args.data / 'splits.pkl', args.split_index, 'test'
+        args.data / 'meta_info.csv', args.data / 'images', args.data / 'splits.pkl', args.split_index, args.phase
     )
-    metric = pyiqa.create_metric(args.metric, device=args.device)
+    weights = {} if args.weights is None else {'pretrained_model_path': str(args.weights)}
+    metric = pyiqa.create_metric(args.metric, device=args.device, **weights)
     scores, mos = score_dataset(metric, opts, args.device)
     if not np.allclose(mos, rows.mos.to_numpy(), atol=1e-5):
         raise RuntimeError('dataset order does not match the split rows')
-    result = {'metric': args.metric, 'split_index': args.split_index, **evaluate(np.asarray(scores), rows)}
+    result = {'metric': args.metric, 'split_index': args.split_index, 'phase': args.phase}
+    result.update(evaluate(np.asarray(scores), rows))
     for key, value in result.items():
         print(f'{key:>18}: {value:.4f}' if isinstance(value, float) else f'{key:>18}: {value}')
     if args.csv:

@@ -236,3 +236,13 @@ def test_default_model_measures_per_distortion_show_which_type_fails():
     assert by_type['noise']['median_level_srcc'] == pytest.approx(1.0)
     assert by_type['blur']['srcc'] == pytest.approx(1.0) and by_type['noise']['srcc'] == pytest.approx(-1.0)
     assert by_type['noise']['images'] == 8  # its 6 images and the 2 pristine ones
+
+
+def test_default_model_reads_the_val_or_test_part_of_the_split(tiny_dataset):
+    meta = pd.read_csv(tiny_dataset / 'meta_info.csv')
+    parts = {phase: default_model.held_out_rows(tiny_dataset, 1, phase) for phase in ('val', 'test')}
+    for rows in parts.values():
+        assert len(rows) == 4  # one reference's 4 levels: 3 references split train/val/test
+        assert rows.merge(meta).shape == rows.shape  # rows of the dataset, unchanged
+    refs = {phase: {name.split('_')[0] for name in rows.image} for phase, rows in parts.items()}
+    assert len(refs['val']) == len(refs['test']) == 1 and refs['val'] != refs['test']
