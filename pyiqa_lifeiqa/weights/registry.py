@@ -44,7 +44,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='79c769facab9bbdade726597fb7537dd8380c40c84e748d49f8891d4d6081bff',
+            sha256='b6ce75b71c7e56e6393cebc7108b4c45a5082644ca35cd16d2ef2f862000c00b',
             size=13054368,
             config={
                 'backbone': 'regnetx_002',
@@ -59,7 +59,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
             },
             description=(
                 "Default model, shipped in the package: the paper's head at width 128 on timm's regnetx_002, "
-                'trained from scratch on the synthetic dataset (pseudo-MOS from gmsd and nlpd) with the '
+                'trained from scratch on the synthetic dataset (pseudo-MOS from gmsd, nlpd and vsi) with the '
                 'default_model recipe. See the README model card.'
             ),
             recipe='default_model',
