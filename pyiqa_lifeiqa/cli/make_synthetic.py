@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=parse_names,
         help='comma-separated pyiqa FR metrics to fuse (default: ms_ssim,fsim,gmsd,vif,nlpd)',
     )
+    parser.add_argument(
+        '--workers', type=int, default=1, help='processes that render the images (default: 1; same files)'
+    )
     parser.add_argument('--list-distortions', action='store_true', help='print the distortion names and exit')
     parser.set_defaults(func=run)
     return parser
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         batch_size=args.batch_size,
         metrics=args.metrics or FR_METRICS,
+        workers=args.workers,
     )
     print(f'wrote {root / "meta_info.csv"}, {root / "splits.pkl"} and {root / "images"}')
     return 0

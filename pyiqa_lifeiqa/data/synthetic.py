@@ -26,9 +26,12 @@ and VSI also compare colour. MS-SSIM is pyiqa's, computed in float32 (see
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -77,6 +80,7 @@ def make_synthetic_dataset(
     device: str | torch.device = 'cpu',
     batch_size: int | None = None,
     metrics: Sequence[str] = FR_METRICS,
+    workers: int = 1,
 ) -> Path:
     """Write a synthetic IQA dataset (see the module docstring for the layout).
 
@@ -101,6 +105,8 @@ def make_synthetic_dataset(
             (larger batches are slower there: VIF and MS-SSIM fall out of the cache).
         metrics: pyiqa FR metrics fused into the pseudo-MOS (default :data:`FR_METRICS`; a
             faster set such as ``('gmsd', 'nlpd', 'vsi')`` suits large sets on a CPU).
+        workers: Processes that render and write the images, one reference at a time, while this
+            process scores them; 1 renders here. The files do not depend on it.
 
     Returns:
         The dataset root ``out``.
@@ -112,7 +118,7 @@ def make_synthetic_dataset(
     """
     distortions = list(DISTORTIONS) if distortions is None else list(distortions)
     metric_names = list(metrics)
-    _check_arguments(levels, size, procedural, distortions, batch_size)
+    _check_arguments(levels, size, procedural, distortions, batch_size, workers)
     _check_metrics(metric_names)
     batch_size = max(1, BATCH_PIXELS // (size[0] * size[1])) if batch_size is None else batch_size
     references = _pristine_images(images) + [
@@ -125,16 +131,16 @@ def make_synthetic_dataset(
     scorers = _create_metrics(metric_names, device)
     raw = np.zeros((len(rows), len(scorers)))
     per_reference = 1 + len(distortions) * levels
-    with tqdm(total=len(rows), desc='make-synthetic', unit='img') as bar:
-        for index, (_, load) in enumerate(references):
-            pristine = np.asarray(ImageOps.fit(load(), size[::-1], Image.Resampling.LANCZOS))
-            last = (index + 1) * per_reference
-            for begin in range(index * per_reference, last, batch_size):
-                end = min(begin + batch_size, last)
-                pictures = [_render(pristine, row, seed) for row in rows[begin:end]]
-                for row, picture in zip(rows[begin:end], pictures, strict=True):
-                    Image.fromarray(picture).save(out / 'images' / row['image'], compress_level=PNG_COMPRESS_LEVEL)
-                raw[begin:end] = _score(scorers, pictures, pristine, device)
+    jobs = [
+        partial(_render_reference, load, size, rows[index * per_reference : (index + 1) * per_reference], seed, out)
+        for index, (_, load) in enumerate(references)
+    ]
+    with _job_runner(workers) as run_jobs, tqdm(total=len(rows), desc='make-synthetic', unit='img') as bar:
+        for index, (pristine, pictures) in enumerate(run_jobs(jobs)):
+            for begin in range(0, per_reference, batch_size):
+                end = min(begin + batch_size, per_reference)
+                offset = index * per_reference
+                raw[offset + begin : offset + end] = _score(scorers, pictures[begin:end], pristine, device)
                 bar.update(end - begin)
 
     mos = fuse_scores(raw, [lower_better for _, lower_better in scorers])
@@ -270,7 +276,7 @@ def _colors(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 def _check_arguments(
-    levels: int, size: tuple[int, int], procedural: int, distortions: list[str], batch_size: int | None
+    levels: int, size: tuple[int, int], procedural: int, distortions: list[str], batch_size: int | None, workers: int
 ) -> None:
     if not isinstance(levels, int) or levels < 1:
         raise ValueError(f'levels must be a positive integer, got {levels!r}')
@@ -280,6 +286,8 @@ def _check_arguments(
         raise ValueError(f'procedural must be a non-negative integer, got {procedural!r}')
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f'batch_size must be a positive integer, got {batch_size!r}')
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f'workers must be a positive integer, got {workers!r}')
     if not distortions:
         raise ValueError('distortions is empty; choose from ' + ', '.join(DISTORTIONS))
     unknown = [name for name in distortions if name not in DISTORTIONS]
@@ -347,6 +355,31 @@ def _prepare_out(out: Path) -> Path:
         raise ValueError(f'output folder {out} is not empty; choose a new one')
     (out / 'images').mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _render_reference(
+    load: Callable[[], Image.Image], size: tuple[int, int], rows: list[dict], seed: int, out: Path
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Render and write the images of one reference (``rows``); returns its pristine image and them."""
+    pristine = np.asarray(ImageOps.fit(load(), size[::-1], Image.Resampling.LANCZOS))
+    pictures = [_render(pristine, row, seed) for row in rows]
+    for row, picture in zip(rows, pictures, strict=True):
+        Image.fromarray(picture).save(out / 'images' / row['image'], compress_level=PNG_COMPRESS_LEVEL)
+    return pristine, pictures
+
+
+@contextmanager
+def _job_runner(workers: int) -> Iterator[Callable[[list[Callable]], Iterator]]:
+    """A function that runs argument-free jobs in order, here (``workers`` 1) or in a process pool."""
+    if workers == 1:
+        yield lambda jobs: (job() for job in jobs)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn')) as pool:
+        yield lambda jobs: pool.map(_call, jobs)
+
+
+def _call(job: Callable):
+    return job()
 
 
 def _render(pristine: np.ndarray, row: dict, seed: int) -> np.ndarray:

@@ -70,6 +70,12 @@ class LifeIQAModel(GeneralIQAModel):
             self.output_score = net(self.img_input)
         net.train()
 
+    def feed_data(self, data: dict) -> None:
+        """pyiqa's; a batch of image groups ``[B, K, C, H, W]`` (``ReferenceGroupDataset``) is fed as B * K images."""
+        if data['img'].ndim == 5:
+            data = {**data, 'img': data['img'].flatten(0, 1), 'mos_label': data['mos_label'].flatten(0, 1)}
+        super().feed_data(data)
+
     def init_training_settings(self) -> None:
         train_opt = self.opt['train']
         aux_opt = train_opt.get('aux_loss') or {}

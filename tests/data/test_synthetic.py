@@ -34,10 +34,18 @@ def pristine_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def build(out: Path, images: Path) -> Path:
+def build(out: Path, images: Path, workers: int = 1) -> Path:
     """The small dataset of these tests: 2 photographs + 1 procedural image, 4 distortions x 2 levels."""
     return make_synthetic_dataset(
-        out, images=images, levels=LEVELS, seed=3, size=SIZE, procedural=1, distortions=DISTORTIONS, batch_size=4
+        out,
+        images=images,
+        levels=LEVELS,
+        seed=3,
+        size=SIZE,
+        procedural=1,
+        distortions=DISTORTIONS,
+        batch_size=4,
+        workers=workers,
     )
 
 
@@ -134,8 +142,10 @@ def test_pyiqa_general_nr_dataset_reads_it(dataset: Path, phase: str) -> None:
     assert item['mos_label'].item() == pytest.approx(float(rows[expected[0]]['mos']))
 
 
-def test_same_arguments_give_identical_bytes(dataset: Path, pristine_folder: Path, tmp_path: Path) -> None:
-    again = build(tmp_path / 'again', pristine_folder)
+def test_same_arguments_give_identical_bytes_whatever_the_workers(
+    dataset: Path, pristine_folder: Path, tmp_path: Path
+) -> None:
+    again = build(tmp_path / 'again', pristine_folder, workers=2)
     files = sorted(p.relative_to(dataset) for p in dataset.rglob('*') if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob('*') if p.is_file())
     for name in files:
@@ -229,6 +239,7 @@ def test_non_empty_output_folder_is_left_alone(pristine_folder: Path, tmp_path: 
         ({'distortions': []}, 'distortions is empty'),
         ({'metrics': ['ssim', 'niqe']}, 'not a pyiqa full-reference metric: niqe'),
         ({'batch_size': 0}, 'batch_size'),
+        ({'workers': 0}, 'workers'),
     ],
 )
 def test_bad_arguments_are_clear_errors(tmp_path: Path, kwargs: dict, message: str) -> None:

@@ -172,3 +172,14 @@ def test_validation_scores_with_the_deterministic_eval_crops_and_keeps_training_
     model.net.eval()
     with torch.no_grad():
         assert torch.allclose(model.net(model.img_input), first)
+
+
+def test_a_batch_of_image_groups_is_fed_and_trained_as_one_batch_of_images(tiny_lifeiqa_config, tmp_path):
+    model = build(tiny_lifeiqa_config, tmp_path)
+    groups = torch.rand(2, 3, 3, 32, 32, generator=torch.Generator().manual_seed(1))  # ReferenceGroupDataset's
+    labels = torch.tensor([[[0.9], [1.0], [0.2]], [[0.5], [1.0], [0.7]]])
+    model.feed_data({'img': groups, 'mos_label': labels})
+    assert torch.equal(model.img_input, groups.reshape(6, 3, 32, 32))
+    assert torch.equal(model.gt_mos, labels.reshape(6, 1))
+    model.optimize_parameters(1)
+    assert model.output_score.shape == (6, 1)
