@@ -44,10 +44,10 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='b6ce75b71c7e56e6393cebc7108b4c45a5082644ca35cd16d2ef2f862000c00b',
-            size=13054368,
+            sha256='5fea808129cb1e2b163c86e62204ebbe35fa2fc5b86541635e1b72c748771e7d',
+            size=19506344,
             config={
-                'backbone': 'regnetx_002',
+                'backbone': 'regnety_004',
                 'embed_dim': 128,
                 'num_heads': 4,
                 'num_queries': 6,
@@ -58,7 +58,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 'test_sample': 12,
             },
             description=(
-                "Default model, shipped in the package: the paper's head at width 128 on timm's regnetx_002, "
+                "Default model, shipped in the package: the paper's head at width 128 on timm's regnety_004, "
                 'trained from scratch on the synthetic dataset (pseudo-MOS from gmsd, nlpd and vsi) with the '
                 'default_model recipe. See the README model card.'
             ),

@@ -79,6 +79,7 @@ def test_default_set_is_the_shipped_file_with_its_registered_hash(monkeypatch):
     assert resolve_weight_file() == shipped  # found in the package and checked against size and sha256
     assert resolve_weight_file(None) == resolve_weight_file('lifeiqa')
     assert hashlib.sha256(shipped.read_bytes()).hexdigest() == WEIGHT_SETS['lifeiqa'].sha256
+    assert shipped.stat().st_size <= 20_000_000  # the package ships at most 20 MB of weights
 
 
 def test_found_file_with_known_hash_is_verified(weight_dirs, monkeypatch):
