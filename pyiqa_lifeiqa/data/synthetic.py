@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -137,9 +137,9 @@ def make_synthetic_dataset(
     ]
     with _job_runner(workers) as run_jobs, tqdm(total=len(rows), desc='make-synthetic', unit='img') as bar:
         for index, (pristine, pictures) in enumerate(run_jobs(jobs)):
+            offset = index * per_reference
             for begin in range(0, per_reference, batch_size):
                 end = min(begin + batch_size, per_reference)
-                offset = index * per_reference
                 raw[offset + begin : offset + end] = _score(scorers, pictures[begin:end], pristine, device)
                 bar.update(end - begin)
 
@@ -370,16 +370,26 @@ def _render_reference(
 
 @contextmanager
 def _job_runner(workers: int) -> Iterator[Callable[[list[Callable]], Iterator]]:
-    """A function that runs argument-free jobs in order, here (``workers`` 1) or in a process pool."""
+    """A function that runs argument-free jobs and yields their results in order.
+
+    With ``workers`` 1 the jobs run here; otherwise in a process pool, at most ``2 * workers`` ahead
+    of the consumer, so that finished results do not pile up in memory while it is slower.
+    """
     if workers == 1:
         yield lambda jobs: (job() for job in jobs)
         return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn')) as pool:
-        yield lambda jobs: pool.map(_call, jobs)
 
+        def run(jobs: list[Callable]) -> Iterator:
+            pending = deque()
+            for job in jobs:
+                pending.append(pool.submit(job))
+                if len(pending) > 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
-def _call(job: Callable):
-    return job()
+        yield run
 
 
 def _render(pristine: np.ndarray, row: dict, seed: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import csv
 import pickle
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -297,3 +298,11 @@ def test_luminance_metrics_barely_see_desaturation_and_vsi_does(pristine_folder:
         assert grey[2] < 0.99  # VSI
     grey_rows = [key[(ref, 'desaturate', '2')] for ref in photos]
     assert np.mean(1 - with_vsi[grey_rows]) > 5 * np.mean(1 - luminance_only[grey_rows])
+
+
+def test_rendering_jobs_in_a_process_pool_come_back_in_order() -> None:
+    from pyiqa_lifeiqa.data.synthetic import _job_runner
+
+    jobs = [partial(pow, base, 2) for base in range(12)]  # more jobs than the pool runs ahead (2 x 2)
+    with _job_runner(2) as run_jobs:
+        assert list(run_jobs(jobs)) == [base**2 for base in range(12)]
