@@ -104,6 +104,37 @@ def test_trains_the_synthetic_recipe_on_a_make_synthetic_dataset(
     assert lrs == pytest.approx([2e-7 + t * (2e-5 - 2e-7) / 10 for t in range(10)] + [2e-5] * 5, rel=1e-3)
 
 
+def test_trains_the_default_model_recipe_on_reference_groups(
+    tiny_nr_dataset, tiny_train_options, tmp_path, monkeypatch
+):
+    data_root = tmp_path / 'datasets'
+    data_root.mkdir()
+    (data_root / 'synthetic_default').symlink_to(tiny_nr_dataset)
+    workdir = tmp_path / 'work'
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    tiny_network = yaml.safe_load(tiny_train_options.read_text())['network']
+    tiny = [
+        *(f'network:{k}={v}' for k, v in tiny_network.items()),
+        'datasets:train:group_size=3',  # each tiny reference has 3 images
+        'datasets:train:augment:random_crop=32',
+        'datasets:train:batch_size_per_gpu=2',  # 2 groups: 6 images an iteration
+        'datasets:train:num_worker_per_gpu=0',
+        'datasets:val:num_worker_per_gpu=0',
+        'train:total_epoch=2',
+        'val:val_freq=5',
+        'logger:print_freq=1',
+        'logger:save_checkpoint_freq=5',
+        'logger:save_latest_freq=5',
+        'logger:use_tb_logger=false',
+    ]
+    assert main(['train', '--recipe', 'default_model', '--data-root', str(data_root), '--force_yml', *tiny]) == 0
+    log = train_log(workdir)
+    assert 'Dataset [ReferenceGroupDataset] - synthetic_default is built.' in log
+    assert 'Total epochs: 2; iters: 10.' in log  # 9 training images of split 1 = 5 batches of 2 groups
+    assert (workdir / 'experiments' / 'lifeiqa_default_synthetic' / 'models' / 'net_best.pth').is_file()
+
+
 def test_missing_option_file_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(['train', '-opt', str(tmp_path / 'nope.yml')])
