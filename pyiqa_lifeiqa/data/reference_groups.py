@@ -95,13 +95,13 @@ class ReferenceGroupDataset(GeneralNRDataset):
             item += [str(reference), str(distortion)]
 
     def get_transforms(self, opt: dict) -> None:
-        unknown = sorted(set(opt.get('augment') or {}) - set(GROUP_AUGMENTS))
+        augment = opt.get('augment') or {}
+        unknown = sorted(set(augment) - set(GROUP_AUGMENTS))
         if unknown:
             raise ValueError(
                 f'{type(self).__name__} takes the augmentations {", ".join(GROUP_AUGMENTS)}; got {", ".join(unknown)}'
             )
         self.img_range = opt.get('img_range', 1.0)
-        augment = opt.get('augment') or {}
         self.trans = transforms.Compose([GROUP_AUGMENTS[key](value) for key, value in augment.items()])
 
     def group(self, index: int) -> list[int]:
@@ -115,7 +115,13 @@ class ReferenceGroupDataset(GeneralNRDataset):
 
     def __getitem__(self, index: int) -> dict:
         group = self.group(index)
-        images = torch.stack([to_tensor(Image.open(self.paths_mos[i][0]).convert('RGB')) for i in group])
+        images = [to_tensor(Image.open(self.paths_mos[i][0]).convert('RGB')) for i in group]
+        if len({image.shape for image in images}) > 1:
+            sizes = ', '.join(
+                f'{self.paths_mos[i][0]} {tuple(image.shape[1:])}' for i, image in zip(group, images, strict=True)
+            )
+            raise ValueError(f'the images of one reference group differ in size: {sizes}')
+        images = torch.stack(images)
         return {
             'img': self.trans(images) * self.img_range,
             'mos_label': torch.tensor([[float(self.paths_mos[i][1])] for i in group]),

@@ -2,6 +2,7 @@
 
 import csv
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,12 @@ def test_a_reference_without_its_pristine_image_in_the_split_is_a_clear_error(ti
         writer.writerows(row for row in rows if row['image'] != 'ref2_noise_0.png')
     with pytest.raises(ValueError, match="reference 'ref2' has no pristine image"):
         build_dataset({**options(tiny_nr_dataset, group_size=2), 'meta_info_file': str(without)})
+
+
+def test_images_of_one_group_in_different_sizes_are_a_clear_error(tiny_nr_dataset, tmp_path):
+    copy = tmp_path / 'copy'
+    shutil.copytree(tiny_nr_dataset, copy)
+    Image.new('RGB', (30, 40)).save(copy / 'images' / 'ref1_noise_1.png')
+    data = build_dataset(options(copy, group_size=3))
+    with pytest.raises(ValueError, match='differ in size: .*ref1_noise_1.png \\(40, 30\\)'):
+        data[3]  # ref1's pristine image: its group is the whole reference
