@@ -1,1 +1,1 @@
-"""Data helpers: train/val/test splits and the synthetic IQA dataset."""
+"""Data helpers: train/val/test splits, the synthetic IQA dataset and reference-group training batches."""
