@@ -25,7 +25,6 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-import pandas as pd
 import torch
 from PIL import Image
 from pyiqa.data.general_nr_dataset import GeneralNRDataset
@@ -88,7 +87,7 @@ class ReferenceGroupDataset(GeneralNRDataset):
         missing = [column for column in required if column not in self.meta_info.columns]
         if missing:
             raise ValueError(f'{opt["meta_info_file"]} has no column {", ".join(missing)} ({type(self).__name__})')
-        distortions = self.meta_info.get(DISTORTION_COLUMN, pd.Series([''] * len(self.meta_info)))
+        distortions = self.meta_info.get(DISTORTION_COLUMN, [''] * len(self.meta_info))
         for item, reference, distortion in zip(
             self.paths_mos, self.meta_info[REFERENCE_COLUMN], distortions, strict=True
         ):
