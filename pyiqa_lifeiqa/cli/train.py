@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument('--recipe', help='a shipped recipe (see --list-recipes)')
     source.add_argument('--list-recipes', action='store_true', help='print the shipped recipes and exit')
     parser.add_argument('--data-root', default='./datasets', help='folder that replaces ./datasets in a recipe')
-    parser.add_argument('--force_yml', nargs='+', help='override options, e.g. train:total_epoch=2')
+    parser.add_argument('--force_yml', nargs='+', help='override options, e.g. train:total_epoch=2 train:optim:lr=2e-4')
     parser.add_argument('--auto_resume', action='store_true', help='resume from the latest saved state')
     parser.add_argument('--debug', action='store_true')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
@@ -69,7 +69,7 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
 
     _reset_pyiqa_logger()
     argv = ['-opt', opt, '--launcher', launcher]
-    argv += ['--force_yml', *force_yml] if force_yml else []
+    argv += ['--force_yml', *map(float_overrides_tagged, force_yml)] if force_yml else []
     argv += ['--auto_resume'] if auto_resume else []
     argv += ['--debug'] if debug else []
     saved, sys.argv = sys.argv, ['lifeiqa train', *argv]  # pyiqa parses sys.argv itself
@@ -78,6 +78,28 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
     finally:
         sys.argv = saved
     return 0
+
+
+def float_overrides_tagged(entry: str) -> str:
+    """A ``--force_yml`` entry whose value is a float pyiqa would read as a string gets pyiqa's ``!!float`` tag.
+
+    pyiqa takes a value for a number only when it is digits with at most one dot, so ``lr=2e-4``
+    or ``weight=-0.5`` would reach the optimiser as a string. Other entries are returned unchanged.
+    """
+    keys, sep, value = entry.partition('=')
+    value = value.strip()
+    if not sep or value.replace('.', '', 1).isdigit() or not any(c.isdigit() for c in value):
+        return entry  # pyiqa's own number, or not a number at all (nan, inf)
+    try:
+        int(value)
+        return entry  # a negative integer stays pyiqa's business
+    except ValueError:
+        pass
+    try:
+        float(value)
+    except ValueError:
+        return entry
+    return f'{keys}=!!float {value}'
 
 
 def _reset_pyiqa_logger() -> None:

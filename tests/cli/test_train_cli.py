@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from pyiqa_lifeiqa.cli import main
+from pyiqa_lifeiqa.cli.train import float_overrides_tagged
 from pyiqa_lifeiqa.models.lifeiqa_model import LifeIQAModel
 
 
@@ -121,6 +122,7 @@ def test_trains_the_default_model_recipe_on_reference_groups(
         'datasets:train:batch_size_per_gpu=2',  # 2 groups: 6 images an iteration
         'datasets:train:num_worker_per_gpu=0',
         'datasets:val:num_worker_per_gpu=0',
+        'train:optim:lr=5e-4',  # a float pyiqa alone would pass to AdamW as a string
         'train:total_epoch=2',
         'val:val_freq=5',
         'logger:print_freq=1',
@@ -132,7 +134,27 @@ def test_trains_the_default_model_recipe_on_reference_groups(
     log = train_log(workdir)
     assert 'Dataset [ReferenceGroupDataset] - synthetic_default is built.' in log
     assert 'Total epochs: 2; iters: 10.' in log  # 9 training images of split 1 = 5 batches of 2 groups
+    assert 'lr: 0.0005' in log
     assert (workdir / 'experiments' / 'lifeiqa_default_synthetic' / 'models' / 'net_best.pth').is_file()
+
+
+@pytest.mark.parametrize(
+    ('entry', 'passed_to_pyiqa'),
+    [
+        ('train:optim:lr=2e-4', 'train:optim:lr=!!float 2e-4'),
+        ('train:aux_loss:router_z_weight=-0.5', 'train:aux_loss:router_z_weight=!!float -0.5'),
+        ('train:optim:lr=1E-3', 'train:optim:lr=!!float 1E-3'),
+        ('train:total_epoch=2', 'train:total_epoch=2'),  # pyiqa reads these numbers itself
+        ('train:optim:lr=0.001', 'train:optim:lr=0.001'),
+        ('train:warmup_iter=-1', 'train:warmup_iter=-1'),
+        ('network:backbone=regnety_004', 'network:backbone=regnety_004'),
+        ('name=run_1e5', 'name=run_1e5'),
+        ('train:grad_clip=inf', 'train:grad_clip=inf'),
+        ('train:optim:lr=!!float 2e-4', 'train:optim:lr=!!float 2e-4'),
+    ],
+)
+def test_force_yml_floats_that_pyiqa_would_read_as_strings_are_tagged(entry, passed_to_pyiqa):
+    assert float_overrides_tagged(entry) == passed_to_pyiqa
 
 
 def test_missing_option_file_is_a_clear_error(tmp_path, capsys):
