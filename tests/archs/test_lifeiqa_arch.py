@@ -121,6 +121,22 @@ def test_load_balance_loss_equals_k_under_perfect_balance():
     assert torch.isclose(aux['load_balance'], torch.tensor(2.0))
 
 
+def test_load_balance_loss_is_at_its_maximum_and_gives_no_gradient_once_every_token_picks_the_same_experts():
+    # The paper's P_e is the post-top-k gate, whose chosen entries sum to 1 for every token: when all
+    # tokens pick the same k experts the loss is E (its maximum) whatever the logits, so no weight on
+    # it can move the router back (the shipped default model's state, see the README's model card).
+    torch.manual_seed(0)
+    moe = MoE(8, 4, 2)
+    with torch.no_grad():
+        moe.router.linear.weight.mul_(0.01)
+        moe.router.linear.bias.copy_(torch.tensor([3.0, 2.0, -5.0, -5.0]))
+    _, aux = moe(torch.randn(64, 8))
+    aux['load_balance'].backward()
+    assert torch.isclose(aux['load_balance'], torch.tensor(4.0))
+    assert moe.router.linear.weight.grad.abs().max() < 1e-6
+    assert moe.router.linear.bias.grad.abs().max() < 1e-6
+
+
 def test_single_expert_head_is_a_plain_mlp_with_zero_aux_losses():
     model = LifeIQA(**TINY, num_experts=1)
     assert not hasattr(model.head.moe, 'router')
