@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
+
+FLOAT_LITERAL = re.compile(r'[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?')
+INTEGER_LITERAL = re.compile(r'[+-]?\d+')
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -84,22 +88,15 @@ def float_overrides_tagged(entry: str) -> str:
     """A ``--force_yml`` entry whose value is a float pyiqa would read as a string gets pyiqa's ``!!float`` tag.
 
     pyiqa takes a value for a number only when it is digits with at most one dot, so ``lr=2e-4``
-    or ``weight=-0.5`` would reach the optimiser as a string. Other entries are returned unchanged.
+    or ``weight=-0.5`` would reach the optimiser as a string. Other entries (pyiqa's own numbers,
+    negative integers, words such as ``inf``) are returned unchanged.
     """
     keys, sep, value = entry.partition('=')
     value = value.strip()
-    if not sep or value.replace('.', '', 1).isdigit() or not any(c.isdigit() for c in value):
-        return entry  # pyiqa's own number, or not a number at all (nan, inf)
-    try:
-        int(value)
-        return entry  # a negative integer stays pyiqa's business
-    except ValueError:
-        pass
-    try:
-        float(value)
-    except ValueError:
-        return entry
-    return f'{keys}=!!float {value}'
+    pyiqa_number = value.replace('.', '', 1).isdigit()  # pyiqa's own test
+    if sep and FLOAT_LITERAL.fullmatch(value) and not INTEGER_LITERAL.fullmatch(value) and not pyiqa_number:
+        return f'{keys}=!!float {value}'
+    return entry
 
 
 def _reset_pyiqa_logger() -> None:
