@@ -9,8 +9,9 @@ by reference image), it measures:
 * the share of (pristine, distorted) pairs of the same reference where the pristine image scores
   higher (target: >= 95%).
 
-``--by-distortion`` writes the same measures per distortion type (the SRCC within the type), to show
-where a model fails. ``--phase val`` measures the validation part instead, to choose between
+``--by-distortion`` writes the same measures per distortion type (the SRCC within the type), and
+``--by-reference`` per reference image (its pristine and distorted versions), to show where a model
+fails. ``--phase val`` measures the validation part instead, to choose between
 candidate weights (``--weights``: a checkpoint for the metric) without looking at the test part.
 
 Usage:
@@ -18,6 +19,7 @@ Usage:
         [--split-index 1] [--phase test]
         [--csv benchmarks/results/default_model.csv]
         [--by-distortion benchmarks/results/default_model_by_distortion.csv]
+        [--by-reference benchmarks/results/default_model_by_reference.csv]
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ def evaluate_by_distortion(scores: np.ndarray, rows: pd.DataFrame) -> list[dict[
     return results
 
 
+def evaluate_by_reference(scores: np.ndarray, rows: pd.DataFrame) -> list[dict[str, float | str]]:
+    """The measures for each reference image, over its pristine and distorted versions."""
+    rows = rows.assign(score=scores)
+    return [
+        {'ref_name': ref, **evaluate(group.score.to_numpy(), group.drop(columns='score'))}
+        for ref, group in rows.groupby('ref_name')
+    ]
+
+
 def write_csv(path: Path, results: list[dict], append: bool) -> None:
     new = not (append and path.exists())
     with open(path, 'a' if append else 'w', newline='') as f:
@@ -100,6 +111,7 @@ def main() -> None:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--csv', type=Path, help='append the result row to this CSV')
     parser.add_argument('--by-distortion', type=Path, help='write the measures per distortion type to this CSV')
+    parser.add_argument('--by-reference', type=Path, help='write the measures per reference image to this CSV')
     args = parser.parse_args()
 
     rows = held_out_rows(args.data, args.split_index, args.phase)
@@ -125,6 +137,12 @@ def main() -> None:
                 f'{r["distortion"]:>20}: srcc {r["srcc"]:.3f}  level {r["median_level_srcc"]:.3f}'
                 f'  pristine wins {r["pristine_wins"]:.3f}'
             )
+
+    if args.by_reference:
+        by_reference = evaluate_by_reference(np.asarray(scores), rows)
+        write_csv(args.by_reference, [{'metric': args.metric, **r} for r in by_reference], append=False)
+        for r in sorted(by_reference, key=lambda r: r['srcc']):
+            print(f'{r["ref_name"]:>20}: srcc {r["srcc"]:.3f}  pristine wins {r["pristine_wins"]:.3f}')
 
 
 if __name__ == '__main__':

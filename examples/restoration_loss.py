@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 from collections.abc import Sequence
 from functools import partial
@@ -142,8 +143,9 @@ def run(
 ) -> list[dict]:
     """Degrade and restore each image; return one row of measurements per (image, method).
 
-    The methods are ``degraded`` and, for each form in ``optimise``, ``fidelity only (FORM)`` and
-    ``fidelity + lifeiqa (FORM)``. ``lr`` None: :data:`DEFAULT_LR` of the form.
+    The methods are ``clean`` (the target itself, to read the other scores against), ``degraded`` and, for
+    each form in ``optimise``, ``fidelity only (FORM)`` and ``fidelity + lifeiqa (FORM)``. ``lr`` None:
+    :data:`DEFAULT_LR` of the form.
     """
     iqa = pyiqa.create_metric(metric, device=device)
     iqa_loss = pyiqa.create_metric(metric, as_loss=True, device=device)
@@ -153,7 +155,7 @@ def run(
     for i, path in enumerate(images):
         sharp = TF.center_crop(load_image(path), [size, size]).to(device)
         degraded = degrade(sharp, sigma, noise, seed=i)
-        results = {'degraded': degraded}
+        results = {'clean': sharp, 'degraded': degraded}
         for form in optimise:
             form_lr = DEFAULT_LR[form] if lr is None else lr
             results[f'fidelity only ({form})'] = restore(degraded, sigma, steps, form_lr, None, weight, form)
@@ -163,7 +165,7 @@ def run(
                 {
                     'image': path.name,
                     'method': method,
-                    'psnr': psnr(img, sharp).item(),
+                    'psnr': math.inf if img is sharp else psnr(img, sharp).item(),  # pyiqa caps it at 80 dB
                     'ssim': ssim(img, sharp).item(),
                     'lifeiqa': iqa(img).item(),
                 }

@@ -1,6 +1,7 @@
 """examples/restoration_loss.py: Life-IQA as a differentiable restoration loss."""
 
 import importlib.util
+import math
 from pathlib import Path
 
 import pyiqa
@@ -61,9 +62,12 @@ def test_run_reports_psnr_ssim_and_lifeiqa_for_each_method(example, tmp_path):
     rows = example.run(
         [EXAMPLE.parent / 'images' / 'coffee_clean.png'], optimise=['pixels', 'network'], steps=2, size=96
     )
-    methods = ['degraded'] + [f'fidelity {t} ({form})' for form in ('pixels', 'network') for t in ('only', '+ lifeiqa')]
+    restored = [f'fidelity {t} ({form})' for form in ('pixels', 'network') for t in ('only', '+ lifeiqa')]
+    methods = ['clean', 'degraded', *restored]
     assert [r['method'] for r in rows] == methods
     for row in rows:
         assert set(row) == {'image', 'method', 'psnr', 'ssim', 'lifeiqa'}
-        assert all(torch.isfinite(torch.tensor(row[k])) for k in ('psnr', 'ssim', 'lifeiqa'))
+        measured = ('ssim', 'lifeiqa') if row['method'] == 'clean' else ('psnr', 'ssim', 'lifeiqa')
+        assert all(torch.isfinite(torch.tensor(row[k])) for k in measured)
+    assert rows[0]['psnr'] == math.inf and rows[0]['ssim'] == pytest.approx(1.0)  # the clean target itself
     assert list(example.summarise(rows)) == methods

@@ -44,7 +44,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='5fea808129cb1e2b163c86e62204ebbe35fa2fc5b86541635e1b72c748771e7d',
+            sha256='5cf60014383c0778254641f2fd926ac88ba9c6d9989e6681b28a03009b9efd82',
             size=19506344,
             config={
                 'backbone': 'regnety_004',
@@ -59,8 +59,8 @@ WEIGHT_SETS: dict[str, WeightSet] = {
             },
             description=(
                 "Default model, shipped in the package: the paper's head at width 128 on timm's regnety_004, "
-                'trained from scratch on the synthetic dataset (pseudo-MOS from gmsd, nlpd and vsi) with the '
-                'default_model recipe. See the README model card.'
+                'trained from scratch on synthetic distortions (pseudo-MOS from gmsd, nlpd and vsi) with the '
+                'default_model recipe, then fine-tuned twice on new procedural references. See the README model card.'
             ),
             recipe='default_model',
         ),

@@ -238,6 +238,18 @@ def test_default_model_measures_per_distortion_show_which_type_fails():
     assert by_type['noise']['images'] == 8  # its 6 images and the 2 pristine ones
 
 
+def test_default_model_measures_per_reference_show_which_image_fails():
+    rows = synthetic_rows()
+    scores = rows.mos.to_numpy().copy()
+    b = (rows.ref_name == 'b').to_numpy()
+    scores[b] = 2.0 - scores[b]  # reference b: every distorted version above its pristine image
+    by_ref = {r['ref_name']: r for r in default_model.evaluate_by_reference(scores, rows)}
+    assert set(by_ref) == {'a', 'b'}
+    assert by_ref['a']['srcc'] == pytest.approx(1.0) and by_ref['b']['srcc'] == pytest.approx(-1.0)
+    assert by_ref['a']['pristine_wins'] == 1.0 and by_ref['b']['pristine_wins'] == 0.0
+    assert by_ref['a']['images'] == by_ref['b']['images'] == 7 and by_ref['b']['references'] == 1
+
+
 def test_default_model_reads_the_val_or_test_part_of_the_split(tiny_dataset):
     meta = pd.read_csv(tiny_dataset / 'meta_info.csv')
     parts = {phase: default_model.held_out_rows(tiny_dataset, 1, phase) for phase in ('val', 'test')}
