@@ -15,7 +15,7 @@ better, so the loss subtracts it.) ``x`` is optimised in one of two forms (``--o
   its convolutions express, not arbitrary pixel patterns.
 
 PSNR and SSIM against the sharp image and the Life-IQA score are reported for the degraded
-input and each restoration.
+input and each restoration, and the score of the sharp image itself to read them against.
 
 Usage:
     python examples/restoration_loss.py [--images FILE ...] [--optimise pixels network] [--steps 150]
