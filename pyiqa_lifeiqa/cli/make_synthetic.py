@@ -34,6 +34,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument('--levels', type=int, default=5, help='severity levels per distortion (default: 5)')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
     parser.add_argument('--size', type=parse_size, default=(384, 512), help='HEIGHTxWIDTH (default: 384x512)')
+    parser.add_argument(
+        '--crops',
+        type=int,
+        default=0,
+        help='random crops made from each image of --images (default: 0, the whole image)',
+    )
+    parser.add_argument(
+        '--vary-tone', action='store_true', help="with --crops: vary each crop's exposure, contrast and colour"
+    )
     parser.add_argument('--procedural', type=int, default=0, help='procedurally generated images to add (default: 0)')
     parser.add_argument('--distortions', type=parse_names, help='comma-separated distortion names (default: all)')
     parser.add_argument('--device', default='cpu', help='device for the FR metrics (default: cpu)')
@@ -75,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         metrics=args.metrics or FR_METRICS,
         workers=args.workers,
+        crops=args.crops,
+        vary_tone=args.vary_tone,
     )
     print(f'wrote {root / "meta_info.csv"}, {root / "splits.pkl"} and {root / "images"}')
     return 0

@@ -81,6 +81,8 @@ def make_synthetic_dataset(
     batch_size: int | None = None,
     metrics: Sequence[str] = FR_METRICS,
     workers: int = 1,
+    crops: int = 0,
+    vary_tone: bool = False,
 ) -> Path:
     """Write a synthetic IQA dataset (see the module docstring for the layout).
 
@@ -107,6 +109,11 @@ def make_synthetic_dataset(
             faster set such as ``('gmsd', 'nlpd', 'vsi')`` suits large sets on a CPU).
         workers: Processes that render and write the images, one reference at a time, while this
             process scores them; 1 renders here. The files do not depend on it.
+        crops: Pristine references made from each image of ``images``: 0 uses the whole image;
+            N > 0 makes N seeded random views ``<name>_crop<k>`` (see :func:`random_view`), so a
+            few photographs give many references.
+        vary_tone: With ``crops``, also vary each view's exposure, contrast and colour
+            (see :func:`random_view`).
 
     Returns:
         The dataset root ``out``.
@@ -119,9 +126,24 @@ def make_synthetic_dataset(
     distortions = list(DISTORTIONS) if distortions is None else list(distortions)
     metric_names = list(metrics)
     _check_arguments(levels, size, procedural, distortions, batch_size, workers)
+    if not isinstance(crops, int) or crops < 0:
+        raise ValueError(f'crops must be a non-negative integer, got {crops!r}')
+    if vary_tone and not crops:
+        raise ValueError('vary_tone needs crops > 0 (it varies the random views)')
     _check_metrics(metric_names)
     batch_size = max(1, BATCH_PIXELS // (size[0] * size[1])) if batch_size is None else batch_size
-    references = _pristine_images(images) + [
+    photos = _pristine_images(images)
+    if crops:
+        digits = len(str(crops - 1))
+        photos = [
+            (
+                f'{name}_crop{index:0{digits}d}',
+                partial(_view_of, load, size, vary_tone, [seed, zlib.crc32(name.encode()), index]),
+            )
+            for name, load in photos
+            for index in range(crops)
+        ]
+    references = photos + [
         (f'procedural_{index:04d}', partial(procedural_image, size, np.random.default_rng([seed, 0x5EED, index])))
         for index in range(procedural)
     ]
@@ -203,6 +225,48 @@ def procedural_image(size: tuple[int, int], rng: np.random.Generator) -> Image.I
     image *= 0.8 + 0.3 * _fractal_noise(size, rng, octaves=2, persistence=0.5)[..., None]
     image = cv2.GaussianBlur(image, (0, 0), 0.6, borderType=cv2.BORDER_REFLECT)
     return Image.fromarray(np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8))
+
+
+def random_view(
+    image: Image.Image, size: tuple[int, int], rng: np.random.Generator, vary_tone: bool = False
+) -> Image.Image:
+    """A random crop of ``image`` with the aspect ratio of ``size``, mirrored half of the time.
+
+    The crop covers a uniform fraction of the largest such crop's area, from the area of ``size``
+    (no upsampling, when the image is large enough) or 10 %, whichever is larger, up to all of it.
+    With ``vary_tone`` its tone is changed too: a gamma in [0.6, 2.2] (most views darker),
+    contrast around the mean scaled by [0.6, 1], and greyscale in a quarter of the views. A
+    changed view is still a clean image: its distorted versions are labelled against it.
+
+    Args:
+        image: An RGB image.
+        size: ``(height, width)`` whose aspect ratio the crop takes.
+        rng: The random generator.
+        vary_tone: Whether to change the tone as well.
+
+    Returns:
+        The view, an RGB image (not yet resized to ``size``).
+    """
+    height, width = size
+    largest = min(image.width, image.height * width / height)
+    smallest = min(largest, max(width, largest * np.sqrt(0.1)))
+    crop_width = np.sqrt(rng.uniform(smallest**2, largest**2))
+    crop = (max(1, round(crop_width)), max(1, round(crop_width * height / width)))
+    left = int(rng.integers(0, image.width - crop[0] + 1))
+    top = int(rng.integers(0, image.height - crop[1] + 1))
+    view = image.crop((left, top, left + crop[0], top + crop[1]))
+    if rng.random() < 0.5:
+        view = ImageOps.mirror(view)
+    if not vary_tone:
+        return view
+    pixels = (np.asarray(view, np.float32) / 255.0) ** rng.uniform(0.6, 2.2)
+    pixels = pixels.mean() + (pixels - pixels.mean()) * rng.uniform(0.6, 1.0)
+    view = Image.fromarray(np.clip(pixels * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    return view.convert('L').convert('RGB') if rng.random() < 0.25 else view
+
+
+def _view_of(load: Callable[[], Image.Image], size: tuple[int, int], vary_tone: bool, key: list[int]) -> Image.Image:
+    return random_view(load(), size, np.random.default_rng(key), vary_tone)
 
 
 def _fractal_noise(size: tuple[int, int], rng: np.random.Generator, octaves: int, persistence: float) -> np.ndarray:

@@ -29,6 +29,20 @@ def test_writes_a_dataset_with_the_given_options(tmp_path):
     assert (out / 'splits.pkl').is_file()
 
 
+def test_crops_turn_two_photographs_into_more_references(tmp_path):
+    images = tmp_path / 'pristine'
+    images.mkdir()
+    rng = np.random.default_rng(1)
+    for name in ('a', 'b'):
+        Image.fromarray(rng.integers(0, 256, (300, 320, 3), dtype=np.uint8)).save(images / f'{name}.png')
+    out = tmp_path / 'set'
+    argv = ['make-synthetic', '--images', str(images), '--out', str(out), '--levels', '1', '--size', '164x170']
+    assert main([*argv, '--distortions', 'jpeg', '--metrics', 'gmsd', '--crops', '2', '--vary-tone']) == 0
+    with open(out / 'meta_info.csv', newline='') as f:
+        refs = [row['ref_name'] for row in csv.DictReader(f) if row['distortion'] == 'pristine']
+    assert refs == ['a_crop0', 'a_crop1', 'b_crop0', 'b_crop1']
+
+
 def test_lists_the_distortions(capsys):
     assert main(['make-synthetic', '--list-distortions']) == 0
     assert capsys.readouterr().out.split() == list(DISTORTIONS)
@@ -40,6 +54,7 @@ def test_lists_the_distortions(capsys):
         (['--images', 'no/such/folder'], 'images folder no/such/folder does not exist'),
         (['--distortions', 'jpeg,smudge'], 'unknown distortion(s) smudge'),
         (['--size', '100x100'], 'at least 161'),
+        (['--vary-tone'], 'vary_tone needs crops'),
     ],
 )
 def test_bad_options_exit_with_a_clear_message(tmp_path, capsys, extra, message):

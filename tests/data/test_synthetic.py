@@ -18,6 +18,7 @@ from pyiqa_lifeiqa.data.synthetic import (
     fuse_scores,
     make_synthetic_dataset,
     procedural_image,
+    random_view,
 )
 
 SIZE = (176, 176)
@@ -193,6 +194,52 @@ def test_procedural_images_are_seeded_and_have_flat_and_textured_regions() -> No
     assert (gradient > 8.0).mean() > 0.02
 
 
+def test_random_views_are_seeded_crops_at_the_output_aspect_without_upsampling() -> None:
+    photo = Image.fromarray(skimage.data.astronaut())  # 512 x 512
+    views = [random_view(photo, (192, 256), np.random.default_rng([5, k])) for k in range(20)]
+    assert np.array_equal(
+        np.asarray(views[0]), np.asarray(random_view(photo, (192, 256), np.random.default_rng([5, 0])))
+    )
+    for view in views:
+        assert view.mode == 'RGB' and abs(view.width / view.height - 256 / 192) < 0.02
+        assert 256 <= view.width <= 512
+    assert len({view.size for view in views}) > 10  # a range of scales, not one fixed crop
+
+
+def test_toned_views_vary_exposure_contrast_and_colour_but_stay_clean_photographs() -> None:
+    photo = Image.fromarray(skimage.data.astronaut())
+    plain = [np.asarray(random_view(photo, (192, 256), np.random.default_rng(k))) for k in range(24)]
+    toned = [np.asarray(random_view(photo, (192, 256), np.random.default_rng(k), vary_tone=True)) for k in range(24)]
+    assert [a.shape for a in plain] == [a.shape for a in toned]  # the same crops, only the tone changes
+    means = np.array([a.mean() for a in toned]) - np.array([a.mean() for a in plain])
+    assert means.min() < -20 and means.max() > 10  # gamma both ways: some views much darker, some lighter
+    grey = [np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]) for a in toned]
+    assert 0 < sum(grey) < len(toned)
+    assert not any(np.array_equal(a[..., 0], a[..., 1]) for a in plain)
+
+
+def test_crops_make_many_named_references_from_each_photograph(pristine_folder: Path, tmp_path: Path) -> None:
+    root = make_synthetic_dataset(
+        tmp_path / 'crops',
+        images=pristine_folder,
+        levels=1,
+        size=SIZE,
+        crops=2,
+        vary_tone=True,
+        distortions=['gaussian_blur'],
+        metrics=['gmsd'],
+        seed=1,
+    )
+    rows = read_rows(root)
+    refs = ['astronaut_crop0', 'astronaut_crop1', 'coffee_crop0', 'coffee_crop1']
+    assert [row['ref_name'] for row in rows[::2]] == refs
+    pristine = [np.asarray(Image.open(root / 'images' / f'{ref}.png')) for ref in refs]
+    assert all(image.shape == (*SIZE, 3) for image in pristine)
+    assert not np.array_equal(pristine[0], pristine[1])
+    with open(root / 'splits.pkl', 'rb') as f:
+        assert len(pickle.load(f)[1]['test']) > 0
+
+
 def test_missing_images_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match='does not exist'):
         make_synthetic_dataset(tmp_path / 'out', images=tmp_path / 'missing', size=SIZE)
@@ -241,6 +288,8 @@ def test_non_empty_output_folder_is_left_alone(pristine_folder: Path, tmp_path: 
         ({'metrics': ['ssim', 'niqe']}, 'not a pyiqa full-reference metric: niqe'),
         ({'batch_size': 0}, 'batch_size'),
         ({'workers': 0}, 'workers'),
+        ({'crops': -1}, 'crops'),
+        ({'vary_tone': True}, 'vary_tone needs crops'),
     ],
 )
 def test_bad_arguments_are_clear_errors(tmp_path: Path, kwargs: dict, message: str) -> None:
