@@ -125,11 +125,7 @@ def make_synthetic_dataset(
     """
     distortions = list(DISTORTIONS) if distortions is None else list(distortions)
     metric_names = list(metrics)
-    _check_arguments(levels, size, procedural, distortions, batch_size, workers)
-    if not isinstance(crops, int) or crops < 0:
-        raise ValueError(f'crops must be a non-negative integer, got {crops!r}')
-    if vary_tone and not crops:
-        raise ValueError('vary_tone needs crops > 0 (it varies the random views)')
+    _check_arguments(levels, size, procedural, distortions, batch_size, workers, crops, vary_tone)
     _check_metrics(metric_names)
     batch_size = max(1, BATCH_PIXELS // (size[0] * size[1])) if batch_size is None else batch_size
     photos = _pristine_images(images)
@@ -340,7 +336,14 @@ def _colors(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 def _check_arguments(
-    levels: int, size: tuple[int, int], procedural: int, distortions: list[str], batch_size: int | None, workers: int
+    levels: int,
+    size: tuple[int, int],
+    procedural: int,
+    distortions: list[str],
+    batch_size: int | None,
+    workers: int,
+    crops: int,
+    vary_tone: bool,
 ) -> None:
     if not isinstance(levels, int) or levels < 1:
         raise ValueError(f'levels must be a positive integer, got {levels!r}')
@@ -352,6 +355,10 @@ def _check_arguments(
         raise ValueError(f'batch_size must be a positive integer, got {batch_size!r}')
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f'workers must be a positive integer, got {workers!r}')
+    if not isinstance(crops, int) or crops < 0:
+        raise ValueError(f'crops must be a non-negative integer, got {crops!r}')
+    if vary_tone and not crops:
+        raise ValueError('vary_tone needs crops > 0 (it varies the random views)')
     if not distortions:
         raise ValueError('distortions is empty; choose from ' + ', '.join(DISTORTIONS))
     unknown = [name for name in distortions if name not in DISTORTIONS]
