@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     'make-synthetic': 'make_synthetic',
     'make-splits': 'make_splits',
     'benchmark': 'benchmark',
+    'fetch-photos': 'fetch_photos',
+    'prepare-baselines': 'prepare_baselines',
 }
 
 

@@ -56,7 +56,7 @@ SKIMAGE_PHOTOS = (
     'immunohistochemistry',
     'retina',
 )
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.ppm', '.tif', '.tiff', '.webp')
 # MS-SSIM's five scales with an 11x11 'valid' window need at least 161 pixels a side.
 MIN_SIZE = 161
 NUM_SPLITS = 10
