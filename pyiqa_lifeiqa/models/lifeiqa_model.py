@@ -6,7 +6,7 @@ it with ``model_type: LifeIQAModel``; the YAML ``train:`` section sets::
 
     train:
       aux_loss:
-        load_balance_weight: 0.01   # Switch Transformer load balance
+        load_balance_weight: 0.01   # load balance (the network's balance_loss form)
         router_z_weight: 0.001      # ST-MoE router z-loss
       grad_clip: 5.0                # max gradient norm (optional)
       fp16: true                    # autocast + gradient scaling, on CUDA only (optional)
@@ -149,6 +149,8 @@ class LifeIQAModel(GeneralIQAModel):
         self.scaler.update()
 
         self.log_dict = self.reduce_loss_dict(loss_dict)
+        for expert, share in enumerate(aux['expert_share'].tolist()):  # this batch's routing, not a loss
+            self.log_dict[f'moe_share/expert_{expert}'] = share
         pred_score = self.output_score.squeeze(1).detach().cpu().numpy()
         gt_mos = self.gt_mos.squeeze(1).detach().cpu().numpy()
         for name, opt_ in self.opt['val']['metrics'].items():

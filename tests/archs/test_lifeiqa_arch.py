@@ -93,18 +93,45 @@ def test_batched_moe_equals_naive_per_expert_dispatch(num_experts, top_k):
 def test_moe_auxiliary_losses_follow_switch_and_st_moe_definitions():
     torch.manual_seed(0)
     moe = MoE(16, 4, 2)
+    paper = MoE(16, 4, 2, balance_loss='paper')
+    paper.load_state_dict(moe.state_dict())
     x = torch.randn(30, 16)
     _, aux = moe(x)
+    _, paper_aux = paper(x)
     logits = moe.router.linear(x)
     top_logits, top_idx = logits.topk(2, dim=-1)
-    probs = torch.zeros_like(logits).scatter(-1, top_idx, top_logits.softmax(-1))
+    gates = torch.zeros_like(logits).scatter(-1, top_idx, top_logits.softmax(-1))
     counts = torch.zeros_like(logits).scatter(-1, top_idx, 1.0)
-    assert torch.isclose(aux['load_balance'], 4 * (probs.mean(0) * counts.mean(0)).sum())
+    # Switch / GShard: share of the assignments per expert x mean router probability before top-k.
+    assert torch.isclose(aux['load_balance'], 4 * (counts.mean(0) / 2 * logits.softmax(-1).mean(0)).sum())
+    # The authors' code: post-top-k gates x mean top-k counts.
+    assert torch.isclose(paper_aux['load_balance'], 4 * (gates.mean(0) * counts.mean(0)).sum())
     assert torch.isclose(aux['router_z'], torch.logsumexp(logits, -1).pow(2).mean())
+    assert torch.allclose(aux['expert_share'], counts.mean(0) / 2)
+    assert torch.isclose(aux['expert_share'].sum(), torch.tensor(1.0))
 
 
-def test_load_balance_loss_equals_k_under_perfect_balance():
+def test_unknown_balance_loss_is_rejected():
+    with pytest.raises(ValueError, match='balance_loss'):
+        MoE(16, 4, 2, balance_loss='gshard')
+
+
+def test_switch_load_balance_loss_is_one_under_perfect_balance():
     moe = MoE(4, 4, 2)
+    with torch.no_grad():
+        moe.router.linear.weight.zero_()
+        moe.router.linear.bias.zero_()
+    # Equal logits (probability 1/4 each) and a balanced choice: each expert gets a quarter of the assignments.
+    chosen = torch.zeros(8, 4)
+    for t in range(8):
+        chosen[t, [(t % 2) * 2, (t % 2) * 2 + 1]] = 1.0
+    moe.router.forward = lambda tokens: (chosen / 2, chosen, torch.zeros(8, 4))
+    _, aux = moe(torch.zeros(8, 4))
+    assert torch.isclose(aux['load_balance'], torch.tensor(1.0))
+
+
+def test_paper_load_balance_loss_equals_k_under_perfect_balance():
+    moe = MoE(4, 4, 2, balance_loss='paper')
     with torch.no_grad():
         moe.router.linear.weight.zero_()
         moe.router.linear.bias.zero_()
@@ -121,15 +148,21 @@ def test_load_balance_loss_equals_k_under_perfect_balance():
     assert torch.isclose(aux['load_balance'], torch.tensor(2.0))
 
 
-def test_load_balance_loss_is_at_its_maximum_and_gives_no_gradient_once_every_token_picks_the_same_experts():
-    # The paper's P_e is the post-top-k gate, whose chosen entries sum to 1 for every token: when all
-    # tokens pick the same k experts the loss is E (its maximum) whatever the logits, so no weight on
-    # it can move the router back (the shipped default model's state, see the README's model card).
+def collapsed_moe(balance_loss: str) -> MoE:
+    """A router that sends every token to experts 0 and 1."""
     torch.manual_seed(0)
-    moe = MoE(8, 4, 2)
+    moe = MoE(8, 4, 2, balance_loss=balance_loss)
     with torch.no_grad():
         moe.router.linear.weight.mul_(0.01)
         moe.router.linear.bias.copy_(torch.tensor([3.0, 2.0, -5.0, -5.0]))
+    return moe
+
+
+def test_paper_load_balance_loss_is_at_its_maximum_and_gives_no_gradient_once_every_token_picks_the_same_experts():
+    # The paper's P_e is the post-top-k gate, whose chosen entries sum to 1 for every token: when all
+    # tokens pick the same k experts the loss is E (its maximum) whatever the logits, so no weight on
+    # it can move the router back (the earlier default model's state).
+    moe = collapsed_moe('paper')
     _, aux = moe(torch.randn(64, 8))
     aux['load_balance'].backward()
     assert torch.isclose(aux['load_balance'], torch.tensor(4.0))
@@ -137,11 +170,22 @@ def test_load_balance_loss_is_at_its_maximum_and_gives_no_gradient_once_every_to
     assert moe.router.linear.bias.grad.abs().max() < 1e-6
 
 
+def test_switch_load_balance_loss_pushes_a_collapsed_router_towards_the_idle_experts():
+    moe = collapsed_moe('switch')
+    _, aux = moe(torch.randn(64, 8))
+    assert torch.equal(aux['expert_share'], torch.tensor([0.5, 0.5, 0.0, 0.0]))
+    aux['load_balance'].backward()
+    bias_grad = moe.router.linear.bias.grad
+    # Gradient descent lowers the logits of the overloaded experts and raises those of the idle ones.
+    assert (bias_grad[:2] > 1e-3).all() and (bias_grad[2:] < 0).all()
+
+
 def test_single_expert_head_is_a_plain_mlp_with_zero_aux_losses():
     model = LifeIQA(**TINY, num_experts=1)
     assert not hasattr(model.head.moe, 'router')
     _, aux = model(torch.rand(2, 3, 64, 64), return_aux=True)
     assert aux['load_balance'].item() == 0 and aux['router_z'].item() == 0
+    assert aux['expert_share'].tolist() == [1.0]
 
 
 @pytest.mark.parametrize('shape', [(2, 3, 224, 224), (2, 3, 384, 512), (1, 3, 100, 150)])
@@ -157,7 +201,7 @@ def test_aux_losses_only_when_asked(tiny):
     assert torch.is_tensor(tiny(x))
     scores, aux = tiny(x, return_aux=True)
     assert scores.shape == (2, 1)
-    assert set(aux) == {'load_balance', 'router_z'}
+    assert set(aux) == {'load_balance', 'router_z', 'expert_share'}
     assert all(torch.isfinite(v) for v in aux.values())
 
 
@@ -172,16 +216,41 @@ def test_eval_is_deterministic_and_batch_independent(tiny):
     assert torch.allclose(batch, single, atol=1e-5)
 
 
-def test_eval_averages_uniform_crops_and_training_takes_one_random_crop():
+def test_eval_averages_covering_crops_and_training_takes_one_random_crop():
     model = LifeIQA(**{**TINY, 'crop_size': 64, 'test_sample': 4})
     seen = []
     original = model.score_crops
     model.score_crops = lambda crops: (seen.append(crops.shape), original(crops))[1]
     model.eval()
-    model(torch.rand(2, 3, 128, 160))
+    model(torch.rand(2, 3, 128, 160))  # 2 rows x 3 columns of 64 cover 128 x 160
     model.train()
     model(torch.rand(2, 3, 128, 160))
-    assert seen == [(8, 3, 64, 64), (2, 3, 64, 64)]
+    assert seen == [(12, 3, 64, 64), (2, 3, 64, 64)]
+
+
+def test_working_size_makes_the_score_nearly_independent_of_the_image_size():
+    model = LifeIQA(**{**TINY, 'crop_size': 64, 'test_sample': 4, 'working_size': 96}).eval()
+    torch.manual_seed(0)
+    image = torch.nn.functional.interpolate(torch.rand(1, 3, 12, 16), size=(384, 512), mode='bicubic').clamp(0, 1)
+    with torch.no_grad():
+        scores = [
+            model(torch.nn.functional.interpolate(image, scale_factor=f, antialias=True, mode='bilinear'))
+            for f in (0.25, 0.5, 1.0)
+        ]
+    native = LifeIQA(**{**TINY, 'crop_size': 64, 'test_sample': 4}).eval()
+    native.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        native_scores = [
+            native(torch.nn.functional.interpolate(image, scale_factor=f, antialias=True, mode='bilinear'))
+            for f in (0.25, 0.5, 1.0)
+        ]
+    spread = max(scores) - min(scores)
+    assert spread < 0.1 * (max(native_scores) - min(native_scores))
+
+
+def test_working_size_below_the_crop_size_is_rejected():
+    with pytest.raises(ValueError, match='working_size'):
+        LifeIQA(**{**TINY, 'crop_size': 64, 'working_size': 32})
 
 
 def test_input_gradients_are_finite_and_nonzero(tiny):

@@ -1,0 +1,80 @@
+"""The test-time crop policy: a fixed working resolution, then crops that cover the whole image.
+
+Used by :class:`~pyiqa_lifeiqa.archs.lifeiqa_arch.LifeIQA` in eval mode and by the benchmarks,
+so that every score of an image comes from the same pixels.
+
+1. :func:`resize_to_working_size`: the shorter side becomes ``working_size`` (antialiased
+   bilinear, aspect ratio kept), so one photograph given at 256, 512 or 1024 px is judged on
+   nearly the same pixels; an image whose shorter side is below the crop size is upsampled to it.
+2. :func:`crop_positions` / :func:`cover_crops`: a grid of square crops whose first crop sits
+   at the top-left corner and whose last sits at the bottom-right, evenly spaced between, with
+   as many rows and columns as covering the image needs (more if ``min_crops`` asks for them).
+   pyiqa's ``uniform_crop`` instead places crops on one diagonal-like pattern that can leave
+   the bottom rows unseen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def working_shape(height: int, width: int, working_size: int | None, crop_size: int) -> tuple[int, int]:
+    """The (height, width) an image is resized to before cropping.
+
+    With ``working_size``, the shorter side becomes ``working_size``; without it the image
+    keeps its size unless its shorter side is below ``crop_size``, which it is raised to.
+    The aspect ratio is kept (rounded to whole pixels).
+    """
+    short = min(height, width)
+    target = working_size if working_size is not None else max(short, crop_size)
+    if target == short:
+        return height, width
+    scale = target / short
+    return max(target, round(height * scale)), max(target, round(width * scale))
+
+
+def resize_to_working_size(x: torch.Tensor, working_size: int | None, crop_size: int) -> torch.Tensor:
+    """Resize images (N, C, H, W) to :func:`working_shape` (antialiased bilinear; no-op if unchanged)."""
+    shape = working_shape(x.shape[-2], x.shape[-1], working_size, crop_size)
+    if shape == tuple(x.shape[-2:]):
+        return x
+    return F.interpolate(x, size=shape, mode='bilinear', align_corners=False, antialias=True)
+
+
+def _grid(length: int, crop_size: int, count: int) -> list[int]:
+    if count == 1:
+        return [(length - crop_size) // 2]
+    return [round(i * (length - crop_size) / (count - 1)) for i in range(count)]
+
+
+def crop_positions(height: int, width: int, crop_size: int, min_crops: int = 1) -> list[tuple[int, int]]:
+    """Top-left corners (row, column) of square crops that together cover the whole image.
+
+    The grid has ``ceil(H / crop)`` rows and ``ceil(W / crop)`` columns, evenly spaced from the
+    top-left corner to the bottom-right one; while it has fewer than ``min_crops`` crops, a row
+    or column is added along the side whose crops are further apart. Crops are listed row by row.
+
+    Raises:
+        ValueError: The image is smaller than one crop.
+    """
+    if height < crop_size or width < crop_size:
+        raise ValueError(f'a {height}x{width} image is smaller than one {crop_size}x{crop_size} crop')
+    rows, cols = math.ceil(height / crop_size), math.ceil(width / crop_size)
+    while rows * cols < min_crops and (height > crop_size or width > crop_size):
+        row_gap = (height - crop_size) / rows
+        col_gap = (width - crop_size) / cols
+        if row_gap >= col_gap:
+            rows += 1
+        else:
+            cols += 1
+    return [(top, left) for top in _grid(height, crop_size, rows) for left in _grid(width, crop_size, cols)]
+
+
+def cover_crops(x: torch.Tensor, crop_size: int, min_crops: int = 1) -> torch.Tensor:
+    """The crops of :func:`crop_positions` of images (N, C, H, W), as (N * K, C, crop, crop), image-major."""
+    positions = crop_positions(x.shape[-2], x.shape[-1], crop_size, min_crops)
+    crops = [x[..., top : top + crop_size, left : left + crop_size] for top, left in positions]
+    return torch.stack(crops, dim=1).flatten(0, 1)
