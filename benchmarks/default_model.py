@@ -9,6 +9,9 @@ by reference image), it measures:
 * the share of (pristine, distorted) pairs of the same reference where the pristine image scores
   higher (target: >= 95%).
 
+Lower-is-better metrics (NIQE, BRISQUE, PIQE) are negated first, so every measure reads the same
+way for every metric (``lifeiqa prepare-baselines`` makes NIQE and BRISQUE work offline).
+
 ``--by-distortion`` writes the same measures per distortion type (the SRCC within the type), and
 ``--by-reference`` per reference image (its pristine and distorted versions), to show where a model
 fails. ``--phase val`` measures the validation part instead, to choose between
@@ -110,7 +113,7 @@ def main() -> None:
     parser.add_argument('--phase', choices=('test', 'val'), default='test', help='part of the split to measure')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--csv', type=Path, help='append the result row to this CSV')
-    parser.add_argument('--by-distortion', type=Path, help='write the measures per distortion type to this CSV')
+    parser.add_argument('--by-distortion', type=Path, help='append the measures per distortion type to this CSV')
     parser.add_argument('--by-reference', type=Path, help='write the measures per reference image to this CSV')
     args = parser.parse_args()
 
@@ -123,6 +126,7 @@ def main() -> None:
     scores, mos = score_dataset(metric, opts, args.device)
     if not np.allclose(mos, rows.mos.to_numpy(), atol=1e-5):
         raise RuntimeError('dataset order does not match the split rows')
+    scores = -np.asarray(scores) if metric.lower_better else np.asarray(scores)  # higher = better from here on
     result = {'metric': args.metric, 'split_index': args.split_index, 'phase': args.phase}
     result.update(evaluate(np.asarray(scores), rows))
     for key, value in result.items():
@@ -131,7 +135,7 @@ def main() -> None:
         write_csv(args.csv, [result], append=True)
     if args.by_distortion:
         by_distortion = evaluate_by_distortion(np.asarray(scores), rows)
-        write_csv(args.by_distortion, [{'metric': args.metric, **r} for r in by_distortion], append=False)
+        write_csv(args.by_distortion, [{'metric': args.metric, **r} for r in by_distortion], append=True)
         for r in sorted(by_distortion, key=lambda r: r['pristine_wins']):
             print(
                 f'{r["distortion"]:>20}: srcc {r["srcc"]:.3f}  level {r["median_level_srcc"]:.3f}'
