@@ -1,7 +1,9 @@
 """Finding image files and reading them into the [0, 1] tensors that pyiqa metrics take.
 
 Images are read as pyiqa reads them (PIL, converted to RGB, ``to_tensor``), so a score computed
-from :func:`load_image` equals the one pyiqa computes from the same path. Every failure raises
+from :func:`load_image` equals the one pyiqa computes from the same path, except for 16-bit
+grayscale images: PIL's ``convert('RGB')`` clips their values above 255 to white, so they are
+scaled from [0, 65535] here instead. Every failure raises
 :class:`ImageReadError` naming the file and the reason; no file is ever written.
 """
 
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image, ImageFile, UnidentifiedImageError
 from torchvision.datasets.folder import IMG_EXTENSIONS
@@ -89,11 +92,17 @@ def open_image(path: str | os.PathLike) -> Image.Image:
         raise ImageReadError(path, f'cannot read the file: {error.strerror or error}') from None
 
 
+# PIL modes of 16-bit grayscale images (PNG, TIFF); 'I' is 32-bit but holds 16-bit PNG values.
+SIXTEEN_BIT_MODES = ('I;16', 'I;16B', 'I;16L', 'I')
+SIXTEEN_BIT_MAX = 65535
+
+
 def load_image(path: str | os.PathLike) -> torch.Tensor:
     """Read an image file into an RGB tensor in [0, 1].
 
     Grayscale, palette, CMYK and alpha images are converted by PIL's ``convert('RGB')`` (alpha
-    is dropped). Truncated files are refused even where another library has switched on PIL's
+    is dropped); 16-bit grayscale images are scaled from [0, 65535] to [0, 1] and repeated over
+    the three channels. Truncated files are refused even where another library has switched on PIL's
     global ``ImageFile.LOAD_TRUNCATED_IMAGES`` (importing pyiqa's dataset modules does).
 
     Args:
@@ -108,9 +117,16 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
     """
     with open_image(path) as img, _refuse_truncated():
         try:
-            rgb = img.convert('RGB')
+            if img.mode in SIXTEEN_BIT_MODES:
+                gray = np.asarray(img, dtype=np.float32)
+            else:
+                rgb = img.convert('RGB')
         except Exception as error:  # decoders of untrusted data fail in many ways: report them all as one
             raise ImageReadError(path, f'corrupt or truncated image data ({error})') from None
+    if img.mode in SIXTEEN_BIT_MODES:
+        if gray.min() < 0 or gray.max() > SIXTEEN_BIT_MAX:
+            raise ImageReadError(path, f'{img.mode} pixel values outside 0-{SIXTEEN_BIT_MAX}')
+        return torch.from_numpy(gray / SIXTEEN_BIT_MAX).expand(1, 3, *gray.shape).contiguous()
     return to_tensor(rgb).unsqueeze(0)
 
 

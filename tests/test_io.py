@@ -131,3 +131,15 @@ def test_truncated_file_is_refused_even_when_pil_is_told_to_accept_them(tmp_path
     with pytest.raises(ImageReadError, match='truncated'):
         load_image(tmp_path / 'cut.jpg')
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_a_16_bit_grayscale_png_is_scaled_not_clipped(tmp_path):
+    values = np.array([[0, 255, 256], [32768, 65000, 65535]], dtype=np.uint16)
+    path = tmp_path / 'gray16.png'
+    Image.fromarray(values).save(path)
+    with Image.open(path) as image:
+        assert image.mode in ('I;16', 'I')  # how PIL opens it
+    x = load_image(path)
+    assert x.shape == (1, 3, 2, 3) and x.dtype == torch.float32
+    assert torch.allclose(x[0, 0], torch.from_numpy(values / 65535.0).float())
+    assert torch.equal(x[0, 0], x[0, 2])

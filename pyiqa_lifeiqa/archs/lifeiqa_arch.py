@@ -489,6 +489,10 @@ class LifeIQA(nn.Module):
             raise TypeError(f'LifeIQA expects a torch.Tensor, got {type(x).__name__}')
         if x.dim() != 4:
             raise ValueError(f'LifeIQA expects a 4-D (N, C, H, W) tensor, got shape {tuple(x.shape)}')
+        if not x.is_floating_point():
+            raise ValueError(f'LifeIQA expects a floating-point tensor in [0, 1], got {x.dtype} (divide by 255 first)')
+        if x.dtype != self.mean.dtype:  # e.g. float64 input to a float32 model
+            x = x.to(self.mean.dtype)
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
         elif x.shape[1] != 3:

@@ -21,6 +21,7 @@ CONFIG_OPTIONS: dict[str, type] = {
     'decoder': str,
     'crop_size': int,
     'test_sample': int,
+    'working_size': int,
 }
 # metric_opts entries that are not part of the model config
 LOADING_OPTIONS = ('type', 'pretrained', 'pretrained_model_path', 'weight_set', 'backbone_pretrain')

@@ -49,6 +49,17 @@ class WeightsMismatchError(CheckpointError):
     """A state dict does not fit the model: missing or unexpected keys, or different shapes."""
 
 
+def is_safetensors_file(path: Path) -> bool:
+    """True when the file's content is a safetensors file, whatever its name.
+
+    A safetensors file starts with the 8-byte little-endian length of a JSON header that opens
+    with ``{``; torch checkpoints start with a zip (``PK``) or pickle (``0x80``) signature.
+    """
+    with open(path, 'rb') as f:
+        head = f.read(9)
+    return len(head) == 9 and head[8:9] == b'{' and 0 < int.from_bytes(head[:8], 'little') <= path.stat().st_size - 8
+
+
 def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(path, device='cpu')
@@ -58,7 +69,8 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 def _read_pickle(path: Path) -> Any:
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
+        with open(path, 'rb') as f:  # a file object: torch.load would pick a format by the file name
+            return torch.load(f, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
         if 'Weights only load failed' not in str(error):
             raise CheckpointError(f'cannot read {path}: the file is truncated or corrupt ({error})') from None
@@ -94,7 +106,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a weight file in any accepted format and return a state dict with ``LifeIQA`` names.
 
     Args:
-        path: ``.safetensors`` file or torch checkpoint (any other suffix).
+        path: A safetensors file or a torch checkpoint, told apart by content, not by name.
 
     Returns:
         The state dict, on the CPU, without ``module.`` prefixes; authors' checkpoints converted.
@@ -107,7 +119,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint {path} does not exist or is not a file')
-    raw = _read_safetensors(path) if path.suffix == '.safetensors' else _read_pickle(path)
+    raw = _read_safetensors(path) if is_safetensors_file(path) else _read_pickle(path)
     state_dict = _unwrap(raw, path)
     if all(key.startswith(DDP_PREFIX) for key in state_dict):
         state_dict = {key.removeprefix(DDP_PREFIX): value for key, value in state_dict.items()}
@@ -122,7 +134,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 def read_config(path: str | os.PathLike) -> dict[str, Any] | None:
     """The ``LifeIQA`` config recorded in a file written by :func:`save_weights`, or None if there is none."""
     path = Path(path)
-    if path.suffix != '.safetensors':
+    if not is_safetensors_file(path):
         return None
     try:
         with safe_open(path, framework='pt') as f:

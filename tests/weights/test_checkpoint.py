@@ -248,3 +248,19 @@ def test_create_metric_without_weights_raises_helpful_not_found(weight_dirs):
     assert "'lifeiqa_default.safetensors' of weight set 'lifeiqa' not found" in message
     assert str(weight_dirs.package) in message and str(weight_dirs.cache) in message
     assert 'LIFEIQA_WEIGHTS_DIR' in message and 'pretrained_model_path=' in message and 'lifeiqa train' in message
+
+
+@pytest.mark.parametrize('name', ['weights.pth', 'weights.bin', 'weights'])
+def test_a_safetensors_file_is_read_whatever_its_name(model, tmp_path, name):
+    saved = save_weights(model, tmp_path / 'w.safetensors')
+    renamed = saved.rename(tmp_path / name)
+    state_dict = read_state_dict(renamed)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state_dict.items())
+    assert read_config(renamed) == read_config(tmp_path / name)
+
+
+def test_a_torch_checkpoint_named_safetensors_is_read_as_a_torch_checkpoint(model, tmp_path):
+    path = tmp_path / 'really_a_pickle.safetensors'
+    torch.save(model.state_dict(), path)
+    assert read_state_dict(path).keys() == model.state_dict().keys()
+    assert read_config(path) is None
