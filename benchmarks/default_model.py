@@ -7,7 +7,9 @@ by reference image), it measures:
 * for each (reference, distortion) series, the Spearman correlation between score and level; the
   median over series should be <= -0.9 (scores fall as the level rises);
 * the share of (pristine, distorted) pairs of the same reference where the pristine image scores
-  higher (target: >= 95%).
+  higher (target: >= 95%);
+* for a Life-IQA model with a routed MoE head, the share of the tokens' expert assignments each
+  expert got over the scored images (``expert_shares``; 1/E each under perfect balance).
 
 Lower-is-better metrics (NIQE, BRISQUE, PIQE) are negated first, so every measure reads the same
 way for every metric (``lifeiqa prepare-baselines`` makes NIQE and BRISQUE work offline).
@@ -95,6 +97,20 @@ def evaluate_by_reference(scores: np.ndarray, rows: pd.DataFrame) -> list[dict[s
     ]
 
 
+def record_expert_shares(net: torch.nn.Module) -> list[torch.Tensor] | None:
+    """Collect, for every forward of a Life-IQA MoE head, the share of assignments each expert got.
+
+    Returns the list the shares are appended to (one (E,) tensor per forward, over its tokens),
+    or None when ``net`` has no routed MoE head.
+    """
+    moe = getattr(getattr(net, 'head', None), 'moe', None)
+    if not hasattr(moe, 'router'):
+        return None
+    shares = []
+    moe.register_forward_hook(lambda module, args, output: shares.append(output[1]['expert_share'].cpu()))
+    return shares
+
+
 def write_csv(path: Path, results: list[dict], append: bool) -> None:
     new = not (append and path.exists())
     with open(path, 'a' if append else 'w', newline='') as f:
@@ -123,12 +139,15 @@ def main() -> None:
     )
     weights = {} if args.weights is None else {'pretrained_model_path': str(args.weights)}
     metric = pyiqa.create_metric(args.metric, device=args.device, **weights)
+    shares = record_expert_shares(metric.net)
     scores, mos = score_dataset(metric, opts, args.device)
     if not np.allclose(mos, rows.mos.to_numpy(), atol=1e-5):
         raise RuntimeError('dataset order does not match the split rows')
     scores = -np.asarray(scores) if metric.lower_better else np.asarray(scores)  # higher = better from here on
     result = {'metric': args.metric, 'split_index': args.split_index, 'phase': args.phase}
     result.update(evaluate(np.asarray(scores), rows))
+    # Every forward routes the same number of tokens (one image's crops x queries); '' without a routed MoE.
+    result['expert_shares'] = '/'.join(f'{v:.3f}' for v in torch.stack(shares).mean(0).tolist()) if shares else ''
     for key, value in result.items():
         print(f'{key:>18}: {value:.4f}' if isinstance(value, float) else f'{key:>18}: {value}')
     if args.csv:

@@ -20,17 +20,15 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 from pathlib import Path
 
 import pyiqa
 import torch
+from default_model import held_out_rows, write_csv  # benchmarks/ is on sys.path when run as a script
 from PIL import Image
 from pyiqa.metrics import calculate_srcc
 from torchvision.transforms.functional import to_tensor
-
-from default_model import held_out_rows  # benchmarks/ is on sys.path when run as a script
 
 SIZES = (256, 512, 1024)
 
@@ -86,10 +84,7 @@ def main() -> None:
         print(result)
         results.append(result)
     if args.csv:
-        with open(args.csv, 'w', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=list(results[0]))
-            writer.writeheader()
-            writer.writerows(results)
+        write_csv(args.csv, results, append=False)
 
 
 if __name__ == '__main__':

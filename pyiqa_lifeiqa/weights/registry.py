@@ -44,10 +44,10 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='5cf60014383c0778254641f2fd926ac88ba9c6d9989e6681b28a03009b9efd82',
-            size=19506344,
+            sha256='865800b546fee566dc038ff25178f997dfea8ac8990e1b3bc889fc801389db13',
+            size=15658424,
             config={
-                'backbone': 'regnety_004',
+                'backbone': 'tf_efficientnet_lite0',
                 'embed_dim': 128,
                 'num_heads': 4,
                 'num_queries': 6,
@@ -55,12 +55,14 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 'num_experts': 4,
                 'top_k': 2,
                 'crop_size': 160,
-                'test_sample': 12,
+                'test_sample': 6,
+                'working_size': 192,
             },
             description=(
-                "Default model, shipped in the package: the paper's head at width 128 on timm's regnety_004, "
-                'trained from scratch on synthetic distortions (pseudo-MOS from gmsd, nlpd and vsi) with the '
-                'default_model recipe, then fine-tuned twice on new procedural references. See the README model card.'
+                "Default model, shipped in the package: the paper's head at width 128 on timm's "
+                'tf_efficientnet_lite0, fine-tuned from its ImageNet weights on synthetic distortions of real '
+                'photographs (pseudo-MOS from gmsd, nlpd and vsi) with the default_model recipe. See the README '
+                'model card.'
             ),
             recipe='default_model',
         ),

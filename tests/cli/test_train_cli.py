@@ -110,13 +110,14 @@ def test_trains_the_default_model_recipe_on_reference_groups(
 ):
     data_root = tmp_path / 'datasets'
     data_root.mkdir()
-    (data_root / 'synthetic_default').symlink_to(tiny_nr_dataset)
+    (data_root / 'photos_synthetic').symlink_to(tiny_nr_dataset)
     workdir = tmp_path / 'work'
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     tiny_network = yaml.safe_load(tiny_train_options.read_text())['network']
     tiny = [
         *(f'network:{k}={v}' for k, v in tiny_network.items()),
+        'network:working_size=40',  # the tiny images' own size (the recipe's is 192)
         'datasets:train:group_size=3',  # each tiny reference has 3 images
         'datasets:train:augment:random_crop=32',
         'datasets:train:batch_size_per_gpu=2',  # 2 groups: 6 images an iteration
@@ -132,10 +133,10 @@ def test_trains_the_default_model_recipe_on_reference_groups(
     ]
     assert main(['train', '--recipe', 'default_model', '--data-root', str(data_root), '--force_yml', *tiny]) == 0
     log = train_log(workdir)
-    assert 'Dataset [ReferenceGroupDataset] - synthetic_default is built.' in log
+    assert 'Dataset [ReferenceGroupDataset] - photos_synthetic is built.' in log
     assert 'Total epochs: 2; iters: 10.' in log  # 9 training images of split 1 = 5 batches of 2 groups
     assert 'lr: 0.0005' in log
-    assert (workdir / 'experiments' / 'lifeiqa_default_synthetic' / 'models' / 'net_best.pth').is_file()
+    assert (workdir / 'experiments' / 'lifeiqa_default_photos' / 'models' / 'net_best.pth').is_file()
 
 
 @pytest.mark.parametrize(

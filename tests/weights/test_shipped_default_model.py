@@ -1,0 +1,51 @@
+"""The shipped default weights (pyiqa_lifeiqa/weights/files/lifeiqa_default.safetensors) on the bundled examples.
+
+Pins the scores of ``lifeiqa score examples/images`` (the README's main command) to 1e-3 and their
+order. The order is not the ideal one: mild noise scores above the clean photograph (README model card).
+"""
+
+from pathlib import Path
+
+import pyiqa
+import pytest
+import torch
+
+EXAMPLES = Path(__file__).resolve().parents[2] / 'examples' / 'images'
+# measured with `lifeiqa score examples/images` (CPU, float32)
+PINNED = {
+    'coffee_blur_mild': 0.8980,
+    'coffee_blur_strong': 0.6991,
+    'coffee_clean': 0.9484,
+    'coffee_darken': 0.8432,
+    'coffee_jpeg_strong': 0.7683,
+    'coffee_noise_mild': 0.9617,
+    'coffee_noise_strong': 0.8438,
+}
+# best first, as measured
+ORDER = [
+    'coffee_noise_mild',
+    'coffee_clean',
+    'coffee_blur_mild',
+    'coffee_noise_strong',
+    'coffee_darken',
+    'coffee_jpeg_strong',
+    'coffee_blur_strong',
+]
+
+
+@pytest.fixture(scope='module')
+def scores() -> dict[str, float]:
+    metric = pyiqa.create_metric('lifeiqa', device='cpu')
+    with torch.no_grad():
+        return {path.stem: float(metric(str(path))) for path in sorted(EXAMPLES.glob('*.png'))}
+
+
+def test_the_bundled_examples_keep_their_pinned_scores(scores):
+    assert scores.keys() == PINNED.keys()
+    for name, pinned in PINNED.items():
+        assert scores[name] == pytest.approx(pinned, abs=1e-3), name
+
+
+def test_the_bundled_examples_keep_their_order(scores):
+    assert sorted(scores, key=scores.get, reverse=True) == ORDER
+
