@@ -93,8 +93,6 @@ def test_qt_resource_errors_name_the_problem():
         read_qt_resource(bundle, '/a')
 
 
-
-
 def build_deb(folder: Path, package: str, files: dict[str, bytes]) -> Path:
     root = folder / f'{package}_root'
     (root / 'DEBIAN').mkdir(parents=True)

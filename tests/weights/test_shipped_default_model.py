@@ -48,4 +48,3 @@ def test_the_bundled_examples_keep_their_pinned_scores(scores):
 
 def test_the_bundled_examples_keep_their_order(scores):
     assert sorted(scores, key=scores.get, reverse=True) == ORDER
-
