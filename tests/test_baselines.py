@@ -13,7 +13,13 @@ import scipy.io
 import torch
 
 from pyiqa_lifeiqa import baselines
-from pyiqa_lifeiqa.baselines import SourceArchive, brisque_parameters, niqe_parameters, prepare_baselines
+from pyiqa_lifeiqa.baselines import (
+    BaselineFetchError,
+    SourceArchive,
+    brisque_parameters,
+    niqe_parameters,
+    prepare_baselines,
+)
 
 LIBSVM_MODEL = b"""svm_type epsilon_svr
 kernel_type rbf
@@ -102,5 +108,5 @@ def test_prepare_writes_files_that_pyiqa_s_niqe_and_brisque_load(tmp_path, monke
 def test_an_archive_with_another_hash_is_refused(tmp_path, monkeypatch):
     (tmp_path / 'n.tar.gz').write_bytes(b'tampered')
     monkeypatch.setattr(baselines, 'NIQE_SOURCE', SourceArchive('n==1', 'n.tar.gz', '0' * 64, 'n/params.npz'))
-    with pytest.raises(RuntimeError, match='expected 0000'):
+    with pytest.raises(BaselineFetchError, match='expected 0000'):
         prepare_baselines(tmp_path / 'out', tmp_path)

@@ -40,7 +40,7 @@ RCC_ZLIB = 0x01
 RCC_ZSTD = 0x04
 
 
-class PhotoFetchError(RuntimeError):
+class PhotoFetchError(ValueError):
     """A listed photograph could not be fetched, found, or matched its recorded hash."""
 
 
@@ -110,8 +110,16 @@ def read_qt_resource(bundle: bytes, inner_path: str) -> bytes:
     """The bytes of the file ``inner_path`` (e.g. ``/a/b/c.webp``) inside a Qt resource bundle.
 
     Raises:
-        ValueError: Not a Qt resource bundle, no such file, or an unsupported compression.
+        ValueError: Not a Qt resource bundle, a truncated or corrupt one, no such file, or an
+            unsupported compression.
     """
+    try:
+        return _read_qt_resource(bundle, inner_path)
+    except (struct.error, UnicodeDecodeError, zlib.error) as error:
+        raise ValueError(f'truncated or corrupt Qt resource bundle ({error})') from None
+
+
+def _read_qt_resource(bundle: bytes, inner_path: str) -> bytes:
     if bundle[:4] != RCC_MAGIC:
         raise ValueError('not a Qt resource bundle (no qres header)')
     version, tree, data, names = struct.unpack_from('>4I', bundle, 4)
@@ -173,13 +181,19 @@ def read_deb_members(deb: Path, members: Iterable[str]) -> dict[str, bytes]:
     wanted = {member.lstrip('/') for member in members}
     if shutil.which('dpkg-deb') is None:
         raise PhotoFetchError('dpkg-deb is needed to read .deb packages (Debian/Ubuntu: package dpkg)')
-    with subprocess.Popen(['dpkg-deb', '--fsys-tarfile', str(deb)], stdout=subprocess.PIPE) as process:
-        found = {}
-        with tarfile.open(fileobj=process.stdout, mode='r|') as archive:
-            for info in archive:
-                name = info.name.removeprefix('./')
-                if name in wanted and info.isfile():
-                    found['/' + name] = archive.extractfile(info).read()
+    found = {}
+    with subprocess.Popen(
+        ['dpkg-deb', '--fsys-tarfile', str(deb)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as process:
+        try:
+            with tarfile.open(fileobj=process.stdout, mode='r|') as archive:
+                for info in archive:
+                    name = info.name.removeprefix('./')
+                    if name in wanted and info.isfile():
+                        found['/' + name] = archive.extractfile(info).read()
+        except tarfile.TarError as error:
+            process.kill()
+            raise PhotoFetchError(f'{deb} is not a readable Debian package ({error})') from None
         process.stdout.close()
     if process.returncode != 0:
         raise PhotoFetchError(f'dpkg-deb --fsys-tarfile {deb} failed with exit status {process.returncode}')

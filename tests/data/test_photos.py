@@ -152,3 +152,16 @@ def test_a_bad_photo_list_line_is_reported(tmp_path):
     bad.write_text('package\tversion\tpath_in_package\twidth\theight\tsha256\tnote\np\t1\t/a.jpg\twide\t4\tab\tn\n')
     with pytest.raises(ValueError, match='line 2'):
         read_photo_list(bad)
+
+
+def test_a_truncated_bundle_is_a_value_error():
+    bundle = qt_bundle({'/a/photo.webp': b'x' * 100}, 2)
+    with pytest.raises(ValueError, match='truncated or corrupt Qt resource bundle'):
+        read_qt_resource(bundle[:30], '/a/photo.webp')
+
+
+def test_a_file_that_is_not_a_deb_is_named(tmp_path):
+    fake = tmp_path / 'photos-a_1.0_all.deb'
+    fake.write_bytes(b'not an archive')
+    with pytest.raises(PhotoFetchError, match='photos-a_1.0_all.deb'):
+        read_deb_members(fake, ['/usr/share/a/dog.jpg'])
