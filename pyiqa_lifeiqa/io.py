@@ -116,18 +116,16 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
             (corrupt or truncated file).
     """
     with open_image(path) as img, _refuse_truncated():
+        mode = img.mode
         try:
-            if img.mode in SIXTEEN_BIT_MODES:
-                gray = np.asarray(img, dtype=np.float32)
-            else:
-                rgb = img.convert('RGB')
+            pixels = np.asarray(img, dtype=np.float32) if mode in SIXTEEN_BIT_MODES else img.convert('RGB')
         except Exception as error:  # decoders of untrusted data fail in many ways: report them all as one
             raise ImageReadError(path, f'corrupt or truncated image data ({error})') from None
-    if img.mode in SIXTEEN_BIT_MODES:
-        if gray.min() < 0 or gray.max() > SIXTEEN_BIT_MAX:
-            raise ImageReadError(path, f'{img.mode} pixel values outside 0-{SIXTEEN_BIT_MAX}')
-        return torch.from_numpy(gray / SIXTEEN_BIT_MAX).expand(1, 3, *gray.shape).contiguous()
-    return to_tensor(rgb).unsqueeze(0)
+    if mode not in SIXTEEN_BIT_MODES:
+        return to_tensor(pixels).unsqueeze(0)
+    if pixels.min() < 0 or pixels.max() > SIXTEEN_BIT_MAX:
+        raise ImageReadError(path, f'{mode} pixel values outside 0-{SIXTEEN_BIT_MAX}')
+    return torch.from_numpy(pixels / SIXTEEN_BIT_MAX).expand(1, 3, *pixels.shape).contiguous()
 
 
 @contextmanager

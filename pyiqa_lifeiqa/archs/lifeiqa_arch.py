@@ -359,11 +359,11 @@ class LifeIQA(nn.Module):
         test_sample: Least number of crops per image in eval mode. The crops cover the whole
             image, from the top-left to the bottom-right corner
             (:func:`~pyiqa_lifeiqa.archs.crops.crop_positions`); their scores are averaged.
-        working_size: In eval mode, every image's shorter side is first resized to this many
-            pixels (antialiased, aspect ratio kept), so scores compare across image sizes.
-            None keeps the native size (an image whose shorter side is below ``crop_size`` is
-            upsampled to it). An input of exactly ``crop_size`` x ``crop_size`` is a crop
-            already and is scored as is.
+        working_size: Before cropping (in eval and in training), every image's shorter side is
+            resized to this many pixels (antialiased, aspect ratio kept), so scores compare
+            across image sizes. None keeps the native size (an image whose shorter side is below
+            ``crop_size`` is upsampled to it). An input of exactly ``crop_size`` x ``crop_size``
+            is a crop already and is taken as is.
         drop_path_rate: Stochastic depth of the backbone (0 for backbones without it).
         dropout: Dropout in the MoE head.
         balance_loss: Form of the MoE load-balance loss (training only), ``'switch'`` or
