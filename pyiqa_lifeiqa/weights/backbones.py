@@ -13,7 +13,6 @@ the TF-trained ImageNet weights in the layout of lukemelas' ``EfficientNet-PyTor
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from pyiqa_lifeiqa.weights.resolve import sha256sum
 
 StateDict = dict[str, torch.Tensor]
 
@@ -152,7 +153,7 @@ def load_backbone_weights(model: nn.Module, name: str) -> None:
     """
     source = BACKBONE_SOURCES[name]
     path = source_file(source)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256sum(path)
     if digest != source.sha256:
         raise BackboneWeightsError(f'{path} has sha256 {digest}, expected {source.sha256}: reinstall {source.package}')
     state_dict = source.filter_fn(torch.load(path, map_location='cpu', weights_only=True), model)
