@@ -19,6 +19,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from pyiqa.archs.arch_util import random_crop
 
 
 def working_shape(height: int, width: int, working_size: int | None, crop_size: int) -> tuple[int, int]:
@@ -78,3 +79,24 @@ def cover_crops(x: torch.Tensor, crop_size: int, min_crops: int = 1) -> torch.Te
     positions = crop_positions(x.shape[-2], x.shape[-1], crop_size, min_crops)
     crops = [x[..., top : top + crop_size, left : left + crop_size] for top, left in positions]
     return torch.stack(crops, dim=1).flatten(0, 1)
+
+
+def take_crops(
+    x: torch.Tensor, crop_size: int, min_crops: int = 1, working_size: int | None = None, training: bool = False
+) -> tuple[torch.Tensor, int]:
+    """The crops that are scored of images (N, C, H, W): the whole policy of this module.
+
+    An input of exactly ``crop_size`` x ``crop_size`` is a crop already and is taken as is;
+    otherwise the images are resized by :func:`resize_to_working_size`, then cropped by
+    :func:`cover_crops` (``training`` False) or at one random place each (``training`` True).
+
+    Returns:
+        The crops (N * K, C, crop_size, crop_size), image-major, and K, the crops per image.
+    """
+    if x.shape[-2:] == (crop_size, crop_size):
+        return x, 1
+    x = resize_to_working_size(x, working_size, crop_size)
+    if training:
+        return random_crop(x, crop_size, 1), 1
+    crops = cover_crops(x, crop_size, min_crops)
+    return crops, crops.shape[0] // x.shape[0]

@@ -15,15 +15,16 @@ with a graph convolution (GCN) and then cross-attends to the memory. A mixture-o
 
 from __future__ import annotations
 
+from functools import partial
+
 import timm
 import torch
 import torch.nn.functional as F
-from pyiqa.archs.arch_util import random_crop
 from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.utils.registry import ARCH_REGISTRY
 from torch import nn
 
-from pyiqa_lifeiqa.archs.crops import cover_crops, resize_to_working_size
+from pyiqa_lifeiqa.archs.crops import take_crops
 from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
 
 MIN_INPUT_SIZE = 16
@@ -334,6 +335,39 @@ class QualityHead(nn.Module):
         return self.fc(y).mean(dim=1), aux
 
 
+def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Check images for LifeIQA and bring them to its form: floating point of ``dtype``, 3 channels.
+
+    Raises:
+        TypeError: ``x`` is not a tensor.
+        ValueError: ``x`` is not (N, C, H, W), not floating point, has neither 1 nor 3 channels,
+            is smaller than ``MIN_INPUT_SIZE`` pixels or holds NaN or infinite values.
+    """
+    if not torch.is_tensor(x):
+        raise TypeError(f'LifeIQA expects a torch.Tensor, got {type(x).__name__}')
+    if x.dim() != 4:
+        raise ValueError(f'LifeIQA expects a 4-D (N, C, H, W) tensor, got shape {tuple(x.shape)}')
+    if not x.is_floating_point():
+        raise ValueError(f'LifeIQA expects a floating-point tensor in [0, 1], got {x.dtype} (divide by 255 first)')
+    if x.dtype != dtype:  # e.g. float64 input to a float32 model
+        x = x.to(dtype)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    elif x.shape[1] != 3:
+        raise ValueError(
+            f'LifeIQA expects RGB (3 channels) or grayscale (1 channel) input, got {x.shape[1]} channels '
+            f'(shape {tuple(x.shape)}); drop the alpha channel first'
+        )
+    if min(x.shape[-2:]) < MIN_INPUT_SIZE:
+        raise ValueError(
+            f'image of {x.shape[-2]}x{x.shape[-1]} pixels is too small; LifeIQA needs at least '
+            f'{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}'
+        )
+    if not torch.isfinite(x).all():
+        raise ValueError('LifeIQA input contains NaN or infinite values')
+    return x
+
+
 @ARCH_REGISTRY.register()
 class LifeIQA(nn.Module):
     """Life-IQA: a GCN-enhanced query decoder with a mixture-of-experts head.
@@ -407,10 +441,9 @@ class LifeIQA(nn.Module):
             raise ValueError(f'num_experts must be >= 1, got {num_experts}')
         if working_size is not None and working_size < crop_size:
             raise ValueError(f'working_size ({working_size}) must be at least crop_size ({crop_size})')
-        self.crop_size = crop_size
-        self.test_sample = test_sample
-        self.working_size = working_size
         self.grid_size = grid_size
+        # The crops scored of an image (picklable, so that data loader workers can take them).
+        self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
         # Constructor arguments that rebuild this architecture (recorded in saved weight files).
         self.config = dict(
             backbone=backbone,
@@ -484,39 +517,17 @@ class LifeIQA(nn.Module):
             x = layer(x, memory)
         return self.head(x)
 
-    def _check_input(self, x: torch.Tensor) -> torch.Tensor:
-        if not torch.is_tensor(x):
-            raise TypeError(f'LifeIQA expects a torch.Tensor, got {type(x).__name__}')
-        if x.dim() != 4:
-            raise ValueError(f'LifeIQA expects a 4-D (N, C, H, W) tensor, got shape {tuple(x.shape)}')
-        if not x.is_floating_point():
-            raise ValueError(f'LifeIQA expects a floating-point tensor in [0, 1], got {x.dtype} (divide by 255 first)')
-        if x.dtype != self.mean.dtype:  # e.g. float64 input to a float32 model
-            x = x.to(self.mean.dtype)
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        elif x.shape[1] != 3:
-            raise ValueError(
-                f'LifeIQA expects RGB (3 channels) or grayscale (1 channel) input, got {x.shape[1]} channels '
-                f'(shape {tuple(x.shape)}); drop the alpha channel first'
-            )
-        if min(x.shape[-2:]) < MIN_INPUT_SIZE:
-            raise ValueError(
-                f'image of {x.shape[-2]}x{x.shape[-1]} pixels is too small; LifeIQA needs at least '
-                f'{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}'
-            )
-        if not torch.isfinite(x).all():
-            raise ValueError('LifeIQA input contains NaN or infinite values')
-        return x
+    def score_crop_sets(self, crops: torch.Tensor, counts: list[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Score crops in [0, 1] that come from several images, ``counts[i]`` of them from image i.
 
-    def _crops(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
-        if x.shape[-2:] == (self.crop_size, self.crop_size):
-            return x, 1
-        x = resize_to_working_size(x, self.working_size, self.crop_size)
-        if self.training:
-            return random_crop(x, self.crop_size, 1), 1
-        crops = cover_crops(x, self.crop_size, self.test_sample)
-        return crops, crops.shape[0] // x.shape[0]
+        Crops of images of any sizes can be scored together this way; each image's score is the
+        mean of its crops' scores, as in :meth:`forward`.
+
+        Returns:
+            Scores (len(counts), 1) and the MoE auxiliary losses.
+        """
+        scores, aux = self.score_crops((crops - self.mean) / self.std)
+        return torch.stack([s.mean(dim=0) for s in scores.split(counts)]), aux
 
     def forward(
         self, x: torch.Tensor, return_aux: bool = False
@@ -532,9 +543,7 @@ class LifeIQA(nn.Module):
             Scores (N, 1), higher is better; with ``return_aux``, also a dict with
             ``load_balance`` and ``router_z``.
         """
-        x = self._check_input(x)
-        crops, per_image = self._crops(x)
-        crops = (crops - self.mean) / self.std
-        scores, aux = self.score_crops(crops)
-        scores = scores.view(x.shape[0], per_image).mean(dim=1, keepdim=True)
+        x = prepare_input(x, self.mean.dtype)
+        crops, per_image = self.crop_policy(x, training=self.training)
+        scores, aux = self.score_crop_sets(crops, [per_image] * x.shape[0])
         return (scores, aux) if return_aux else scores

@@ -1,32 +1,57 @@
-"""``lifeiqa score``: score image files and folders with a no-reference pyiqa metric (Life-IQA by default)."""
+"""``lifeiqa score``: score image files and folders with a no-reference pyiqa metric (Life-IQA by default).
+
+Files are decoded in data loader workers, scored in batches, and written to the output as they
+come (:mod:`pyiqa_lifeiqa.scoring`). Under ``torchrun`` each process scores its shard of the
+files and rank 0 merges the results in input order.
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
+import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pyiqa_lifeiqa.scoring.output import ScoreWriter, read_scores, write_scores
+
 if TYPE_CHECKING:
-    from torch import nn
+    import torch
+
+    from pyiqa_lifeiqa.scoring.distributed import Ranks
+    from pyiqa_lifeiqa.scoring.files import DecodedFile
+    from pyiqa_lifeiqa.scoring.scorer import Outcome
 
 # report(path, reason): called once for each file that is skipped
 Reporter = Callable[[Path, str], None]
 
 OUTPUT_FORMATS = ('.csv', '.json')
+# images per batch by device type: on a CPU, more crops than fit its caches slow the network down
+# (benchmarks/score_throughput.py)
+DEFAULT_BATCH_SIZE = {'cpu': 2, 'cuda': 16}
+# decoding workers: one fewer than the cores, so that the model keeps one (at most 4)
+DEFAULT_WORKERS = min(4, max(1, (os.cpu_count() or 1) - 1))
 
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
+    return _int_at_least(text, 1)
+
+
+def natural_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected a whole number, got {text!r}') from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
+    if value < least:
+        raise argparse.ArgumentTypeError(f'must be at least {least}, got {value}')
     return value
 
 
@@ -46,18 +71,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help='score images with Life-IQA (or any no-reference pyiqa metric)',
         description='Score image files, and image files found recursively in folders, with a no-reference pyiqa '
         'metric. Prints a path/score table; unreadable files are reported on stderr and skipped '
-        '(exit status 1 if any).',
+        '(exit status 1 if any). Under torchrun (torchrun --nproc_per_node N -m pyiqa_lifeiqa.cli score ...) '
+        'each process scores a shard of the files and rank 0 merges them.',
     )
     parser.add_argument('paths', nargs='+', metavar='PATH', help='image files or folders')
     parser.add_argument('--metric', default='lifeiqa', help='pyiqa metric name (default: %(default)s)')
-    parser.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help="cpu, cuda, cuda:1, ... (default: cuda if available; under torchrun, cuda is each process's own GPU)",
+    )
     parser.add_argument(
         '--batch-size',
         type=positive_int,
-        default=1,
-        help='images of identical size scored together (default: %(default)s)',
+        default=None,
+        help='images scored together; for Life-IQA their crops go through the network at once, whatever the '
+        f'image sizes, and other metrics batch images of one size (default: {DEFAULT_BATCH_SIZE["cpu"]} on a CPU, '
+        f'where larger batches run slower, {DEFAULT_BATCH_SIZE["cuda"]} on a GPU)',
     )
-    parser.add_argument('--output', type=output_file, help='also write the scores to FILE.csv or FILE.json')
+    parser.add_argument(
+        '--workers',
+        type=natural_int,
+        default=DEFAULT_WORKERS,
+        help='processes that decode (and crop) images beside the model; 0 decodes in the main process '
+        '(default: %(default)s, one fewer than the CPU cores, at most 4)',
+    )
+    parser.add_argument(
+        '--output',
+        type=output_file,
+        help='also write the scores to FILE.csv or FILE.json, row by row as they come, in input order at the end',
+    )
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='keep the scores already in --output (and in the rank files of an interrupted torchrun run) '
+        'and score only the other files',
+    )
     parser.set_defaults(func=run)
 
 
@@ -74,58 +123,23 @@ def check_metric(name: str) -> None:
         raise ValueError(f'{name!r} is not a no-reference metric; score needs a no-reference (NR) metric')
 
 
-def plan_batches(files: Iterable[Path], batch_size: int, report: Reporter) -> list[list[Path]]:
-    """Group files by image size (read from their headers) into batches of at most ``batch_size``.
+def rank_file(output: Path, ranks: Ranks) -> Path:
+    """The file a torchrun process streams its rows to, beside ``output`` (merged into it at the end)."""
+    return output.with_name(f'{output.stem}.rank{ranks.rank}-of-{ranks.world_size}{output.suffix}')
 
-    Files whose header cannot be read are passed to ``report(path, reason)`` and left out.
-    Batches keep the files' order within each size; sizes come in order of first appearance.
+
+def previous_scores(output: Path) -> tuple[dict[str, float], list[Path]]:
+    """The scores in ``output`` and in rank files beside it, and those rank files.
+
+    Raises:
+        ValueError: One of the files is not a score file.
     """
-    from pyiqa_lifeiqa.io import ImageReadError, open_image
-
-    by_size: dict[tuple[int, int], list[Path]] = {}
-    for path in files:
-        try:
-            with open_image(path) as img:
-                by_size.setdefault(img.size, []).append(path)
-        except ImageReadError as error:
-            report(path, error.reason)
-    return [group[i : i + batch_size] for group in by_size.values() for i in range(0, len(group), batch_size)]
-
-
-def score_batch(metric: nn.Module, batch: list[Path], report: Reporter) -> dict[Path, float]:
-    """Read and score one batch of same-size files; failures go to ``report(path, reason)``."""
-    import torch
-
-    from pyiqa_lifeiqa.io import ImageReadError, load_image
-
-    images = {}
-    for path in batch:
-        try:
-            images[path] = load_image(path)
-        except ImageReadError as error:
-            report(path, error.reason)
-    if not images:
-        return {}
-    try:
-        scores = metric(torch.cat(list(images.values()))).reshape(len(images)).tolist()
-    except ValueError as error:  # e.g. an image too small for the metric: the same for the whole batch
-        for path in images:
-            report(path, str(error))
-        return {}
-    return dict(zip(images, scores, strict=True))
-
-
-def write_scores(scores: dict[Path, float], path: Path) -> None:
-    """Write ``path,score`` rows to a CSV file, or a JSON list of ``{path, score}``, by the suffix."""
-    rows = [{'path': str(p), 'score': s} for p, s in scores.items()]
-    with open(path, 'w', newline='') as f:
-        if path.suffix.lower() == '.json':
-            json.dump(rows, f, indent=2)
-            f.write('\n')
-        else:
-            writer = csv.DictWriter(f, fieldnames=['path', 'score'])
-            writer.writeheader()
-            writer.writerows(rows)
+    rank_files = sorted(output.parent.glob(f'{output.stem}.rank*-of-*{output.suffix}'))
+    scores = {}
+    for path in [output, *rank_files]:
+        if path.is_file():
+            scores.update(read_scores(path))
+    return scores, rank_files
 
 
 def print_table(scores: dict[Path, float]) -> None:
@@ -136,54 +150,118 @@ def print_table(scores: dict[Path, float]) -> None:
         print(f'{str(path):<{width}}  {score:>10.4f}')
 
 
-def run(args: argparse.Namespace) -> int:
-    """Score the files; 0 if all were scored, 1 if any was skipped (usage errors raise ValueError)."""
-    import pyiqa
-    import torch
-    from tqdm import tqdm
-
+def find_files(paths: list[str], report: Reporter) -> dict[Path, None]:
+    """The image files that ``paths`` name, in order, each once; a path that does not exist is reported."""
     from pyiqa_lifeiqa.io import find_image_files
 
-    check_metric(args.metric)
-    try:
-        device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    except RuntimeError as error:
-        raise ValueError(f'--device {args.device!r} is not a device: {error}') from None
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'--device {args.device} was asked for but CUDA is not available')
-
-    failed = []
-
-    def report(path: Path, reason: str) -> None:
-        failed.append(path)
-        tqdm.write(f'lifeiqa score: skipped {path}: {reason}', file=sys.stderr)
-
-    files = {}  # an ordered set: a file named twice is scored once
-    for given in args.paths:
+    files: dict[Path, None] = {}  # an ordered set: a file named twice is scored once
+    for given in paths:
         try:
             files.update(dict.fromkeys(find_image_files(given)))
         except FileNotFoundError:
             report(Path(given), 'no such file or folder')
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score the files; 0 if all were scored, 1 if any was skipped (usage errors raise ValueError)."""
+    from tqdm import tqdm
+
+    from pyiqa_lifeiqa.scoring.distributed import Ranks
+
+    check_metric(args.metric)
+    if args.resume and args.output is None:
+        raise ValueError('--resume needs --output: the file whose scores are kept')
+    ranks = Ranks.from_env()
+    device = ranks.device(args.device)
+    prefix = f'lifeiqa score (rank {ranks.rank})' if ranks.distributed else 'lifeiqa score'
+    failed: dict[Path, str] = {}
+
+    def report(path: Path, reason: str) -> None:
+        failed[path] = reason
+        tqdm.write(f'{prefix}: skipped {path}: {reason}', file=sys.stderr)
+
+    # every rank sees the same paths: rank 0 alone reports the missing ones
+    files = find_files(args.paths, report if ranks.main else lambda path, reason: None)
     if args.output is not None and any(args.output.resolve() == p.resolve() for p in files):
         raise ValueError(f'--output {args.output} is one of the input files; it would be overwritten')
     if not files and not failed:
         raise ValueError(f'no image files found in {", ".join(args.paths)}')
+    previous, old_rank_files = previous_scores(args.output) if args.resume else ({}, [])
 
-    batches = plan_batches(files, args.batch_size, report)
-    scores = {}
-    if batches:
-        metric = pyiqa.create_metric(args.metric, device=device)
-        with tqdm(total=sum(map(len, batches)), unit='image', desc='scoring', file=sys.stderr) as progress:
-            for batch in batches:
-                scores.update(score_batch(metric, batch, report))
-                progress.update(len(batch))
-    scores = {p: scores[p] for p in files if p in scores}  # the input order
+    ranks.init(device)
+    try:
+        ranks.barrier()  # every rank has read the previous scores before any rank file is rewritten
+        stream = None if args.output is None else rank_file(args.output, ranks) if ranks.distributed else args.output
+        scores = score_shard(args, ranks.shard(list(files)), previous, device, stream, report, ranks.main)
+        gathered = ranks.gather((scores, len(failed)))
+        status = None
+        if ranks.main:
+            merged = {p: s for rank_scores, _ in gathered for p, s in rank_scores.items()}
+            merged = {p: merged[p] for p in files if p in merged}  # the input order
+            skipped = sum(count for _, count in gathered)
+            if args.output is not None:
+                write_scores(((str(p), s) for p, s in merged.items()), args.output)
+            if merged:
+                print_table(merged)
+            if skipped:
+                print(f'lifeiqa score: {skipped} file(s) skipped, {len(merged)} scored', file=sys.stderr)
+            status = 1 if skipped else 0
+        status = ranks.broadcast(status)
+        ranks.barrier()  # the merged output is written: the rank files can go
+        if ranks.distributed and stream is not None:
+            stream.unlink(missing_ok=True)
+        if ranks.main:
+            for path in old_rank_files:
+                path.unlink(missing_ok=True)
+        return status
+    finally:
+        ranks.close()
 
-    if scores:
-        print_table(scores)
-    if args.output is not None:
-        write_scores(scores, args.output)
-    if failed:
-        print(f'lifeiqa score: {len(failed)} file(s) skipped, {len(scores)} scored', file=sys.stderr)
-        return 1
-    return 0
+
+def score_shard(
+    args: argparse.Namespace,
+    files: list[Path],
+    previous: dict[str, float],
+    device: torch.device,
+    stream: Path | None,
+    report: Reporter,
+    show_progress: bool,
+) -> dict[Path, float]:
+    """Score the files not in ``previous``, streaming all rows (previous ones first) to ``stream``.
+
+    Returns:
+        The score of every file that has one, previous or new.
+    """
+    import pyiqa
+    from tqdm import tqdm
+
+    from pyiqa_lifeiqa.scoring.scorer import BatchScorer
+
+    scores = {p: previous[str(p)] for p in files if str(p) in previous}
+    todo = [p for p in files if str(p) not in previous]
+    scorer = BatchScorer(pyiqa.create_metric(args.metric, device=device)) if todo else None
+    with ExitStack() as stack:
+        writer = stack.enter_context(ScoreWriter(stream)) if stream is not None else None
+        progress = stack.enter_context(
+            tqdm(total=len(todo), unit='image', desc='scoring', file=sys.stderr, disable=not show_progress)
+        )
+        if writer is not None:
+            writer.write((str(p), s) for p, s in scores.items())
+
+        def take(outcomes: list[tuple[DecodedFile, Outcome]]) -> None:
+            rows = []
+            for item, outcome in outcomes:
+                if isinstance(outcome, str):
+                    report(item.path, outcome)
+                else:
+                    scores[item.path] = outcome
+                    rows.append((str(item.path), outcome))
+            if writer is not None:
+                writer.write(rows)
+            progress.update(len(outcomes))
+
+        if scorer is not None:
+            batch_size = args.batch_size or DEFAULT_BATCH_SIZE.get(device.type, DEFAULT_BATCH_SIZE['cpu'])
+            scorer.score_files(todo, batch_size, args.workers, take)
+    return scores

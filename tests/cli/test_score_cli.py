@@ -11,10 +11,10 @@ import pyiqa
 import pytest
 from PIL import Image
 
-from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
 from pyiqa_lifeiqa.cli import main
 from pyiqa_lifeiqa.configs import METRIC_CONFIGS
 from pyiqa_lifeiqa.io import load_image
+from pyiqa_lifeiqa.scoring.scorer import BatchScorer
 
 
 def save_noise(path: Path, size: tuple[int, int] = (40, 30), seed: int = 0, mode: str = 'RGB') -> Path:
@@ -82,32 +82,96 @@ def test_json_output_holds_the_same_scores_as_csv(lifeiqa_test_metric, tmp_path)
     assert [r['score'] for r in records] == [float(row['score']) for row in read_csv(as_csv)]
 
 
-def test_batches_of_same_size_images_score_as_one_at_a_time(lifeiqa_test_metric, tmp_path, monkeypatch):
-    sizes = [(40, 30), (32, 48), (40, 30), (40, 30), (32, 48)]
+def test_scores_do_not_depend_on_batch_size_or_workers(lifeiqa_test_metric, tmp_path):
+    sizes = [(40, 30), (32, 48), (40, 30), (64, 20), (32, 48)]
     folder = tmp_path / 'mixed'
     for i, size in enumerate(sizes):
         save_noise(folder / f'{i}.png', size=size, seed=i)
-    batch_sizes = []
-    forward = LifeIQA.forward
-
-    def counting_forward(self, x, *args, **kwargs):
-        batch_sizes.append(x.shape[0])
-        return forward(self, x, *args, **kwargs)
-
-    monkeypatch.setattr(LifeIQA, 'forward', counting_forward)
     results = {}
-    for batch_size in (1, 2, 8):
-        batch_sizes.clear()
-        out = tmp_path / f'b{batch_size}.csv'
-        assert score(lifeiqa_test_metric, str(folder), '--batch-size', str(batch_size), '--output', str(out)) == 0
-        results[batch_size] = read_csv(out)
-        assert sorted(batch_sizes) == {1: [1] * 5, 2: [1, 2, 2], 8: [2, 3]}[batch_size]
+    for batch_size, workers in ((1, 0), (2, 1), (8, 2), (3, 0)):
+        out = tmp_path / f'b{batch_size}w{workers}.csv'
+        args = ['--batch-size', str(batch_size), '--workers', str(workers), '--output', str(out)]
+        assert score(lifeiqa_test_metric, str(folder), *args) == 0
+        results[batch_size, workers] = read_csv(out)
 
-    assert [r['path'] for r in results[8]] == [str(folder / f'{i}.png') for i in range(5)]
-    for batch_size in (2, 8):
-        assert [r['path'] for r in results[batch_size]] == [r['path'] for r in results[1]]
-        for batched, alone in zip(results[batch_size], results[1], strict=True):
-            assert float(batched['score']) == pytest.approx(float(alone['score']), abs=1e-5)
+    alone = results[1, 0]
+    assert [r['path'] for r in alone] == [str(folder / f'{i}.png') for i in range(5)]
+    for rows in results.values():
+        assert [r['path'] for r in rows] == [r['path'] for r in alone]
+        assert [float(r['score']) for r in rows] == pytest.approx([float(r['score']) for r in alone], abs=1e-5)
+
+
+def test_rows_reach_the_output_as_they_are_scored(lifeiqa_test_metric, tmp_path, monkeypatch):
+    files = [str(save_noise(tmp_path / f'{i}.png', seed=i)) for i in range(5)]
+    out = tmp_path / 'scores.json'
+    seen_before_each_batch = []
+    call = BatchScorer.__call__
+
+    def watching_call(self, batch):
+        seen_before_each_batch.append([r['path'] for r in json.loads(out.read_text())])
+        return call(self, batch)
+
+    monkeypatch.setattr(BatchScorer, '__call__', watching_call)
+    assert score(lifeiqa_test_metric, *files, '--batch-size', '2', '--workers', '0', '--output', str(out)) == 0
+    assert seen_before_each_batch == [[], files[:2], files[:4]]
+    assert [r['path'] for r in json.loads(out.read_text())] == files
+
+
+def counting_scored_files(monkeypatch) -> list[str]:
+    """Record the name of every file BatchScorer scores."""
+    scored = []
+    call = BatchScorer.__call__
+
+    def counting_call(self, batch):
+        scored.extend(Path(item.path).name for item in batch)
+        return call(self, batch)
+
+    monkeypatch.setattr(BatchScorer, '__call__', counting_call)
+    return scored
+
+
+def test_resume_keeps_the_scores_already_written_and_scores_only_the_rest(lifeiqa_test_metric, tmp_path, monkeypatch):
+    files = [str(save_noise(tmp_path / 'in' / f'{i}.png', seed=i)) for i in range(4)]
+    out = tmp_path / 'scores.csv'
+    # an interrupted run: two rows written (one with a score no model gives), the third cut off mid-row
+    out.write_text(f'path,score\n{files[2]},123.0\n{files[0]},0.25\n{files[1]},0.4')
+    scored = counting_scored_files(monkeypatch)
+
+    assert score(lifeiqa_test_metric, str(tmp_path / 'in'), '--resume', '--output', str(out)) == 0
+
+    assert sorted(scored) == ['1.png', '3.png']
+    rows = read_csv(out)
+    assert [r['path'] for r in rows] == files  # the input order again
+    assert float(rows[2]['score']) == 123.0 and float(rows[0]['score']) == 0.25
+    metric = pyiqa.create_metric(lifeiqa_test_metric, device='cpu')
+    assert float(rows[1]['score']) == pytest.approx(metric(load_image(files[1])).item(), abs=1e-5)
+
+    scored.clear()
+    assert score(lifeiqa_test_metric, str(tmp_path / 'in'), '--resume', '--output', str(out)) == 0
+    assert scored == [] and read_csv(out) == rows
+
+
+def test_resume_takes_up_the_rank_files_of_an_interrupted_torchrun_run(lifeiqa_test_metric, tmp_path, monkeypatch):
+    files = [str(save_noise(tmp_path / 'in' / f'{i}.png', seed=i)) for i in range(3)]
+    out = tmp_path / 'scores.json'
+    (tmp_path / 'scores.rank1-of-2.json').write_text(json.dumps([{'path': files[1], 'score': 7.0}]))
+    scored = counting_scored_files(monkeypatch)
+
+    assert score(lifeiqa_test_metric, *files, '--resume', '--output', str(out)) == 0
+
+    assert sorted(scored) == ['0.png', '2.png']
+    assert [r['score'] for r in json.loads(out.read_text())][1] == 7.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['in', 'scores.json']  # the rank file is merged and gone
+
+
+def test_resume_refuses_an_output_that_is_not_a_score_file(lifeiqa_test_metric, tmp_path, capsys):
+    out = tmp_path / 'scores.csv'
+    out.write_text('image,mos\na.png,3\n')
+    with pytest.raises(SystemExit) as exit_info:
+        score(lifeiqa_test_metric, str(save_noise(tmp_path / 'a.png')), '--resume', '--output', str(out))
+    assert exit_info.value.code == 2
+    assert 'not a score file' in capsys.readouterr().err
+    assert out.read_text() == 'image,mos\na.png,3\n'
 
 
 def test_unreadable_files_are_reported_and_skipped_and_no_file_changes(lifeiqa_test_metric, tmp_path, capsys):
@@ -166,6 +230,8 @@ def test_full_reference_metric_exits_2(tmp_path, capsys):
         (['--output', 'scores.txt'], 'must end in .csv or .json'),
         (['--output', 'no/such/folder/s.csv'], 'does not exist'),
         (['--batch-size', '0'], 'must be at least 1'),
+        (['--workers', '-1'], 'must be at least 0'),
+        (['--resume'], '--resume needs --output'),
     ],
 )
 def test_bad_options_are_usage_errors(tmp_path, capsys, option, message):
@@ -191,3 +257,32 @@ def test_folder_without_images_exits_2(lifeiqa_test_metric, tmp_path, capsys):
         score(lifeiqa_test_metric, str(tmp_path))
     assert exit_info.value.code == 2
     assert 'no image files found' in capsys.readouterr().err
+
+
+def test_torchrun_with_two_gloo_processes_gives_the_rows_of_one_process(tmp_path):
+    """Two CPU processes (gloo), each with its shard, merged by rank 0: the rows of a single-process run."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / 'images'
+    for i in range(5):
+        save_noise(folder / f'{i}.png', size=(48 + 8 * i, 40), seed=i)
+    (folder / 'broken.png').write_bytes(b'not a png')
+    single, merged = tmp_path / 'single.csv', tmp_path / 'merged.csv'
+    assert main(['score', str(folder), '--device', 'cpu', '--output', str(single)]) == 1  # broken.png: status 1
+
+    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2']
+    command += ['-m', 'pyiqa_lifeiqa.cli', 'score', str(folder), '--device', 'cpu', '--output', str(merged)]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, 'HF_HUB_OFFLINE': '1'})
+
+    assert done.returncode == 1, done.stderr  # every rank exits with the job's status
+    assert [r['path'] for r in read_csv(merged)] == [r['path'] for r in read_csv(single)]
+    assert [float(r['score']) for r in read_csv(merged)] == pytest.approx(
+        [float(r['score']) for r in read_csv(single)], abs=1e-5
+    )
+    assert done.stderr.count('skipped') == 2  # broken.png, by the rank that had it; and the summary line
+    assert '1 file(s) skipped, 5 scored' in done.stderr
+    table = done.stdout.splitlines()
+    assert table[0].split() == ['path', 'score'] and len(table) == 6  # printed once, by rank 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['images', 'merged.csv', 'single.csv']  # no rank files left
