@@ -28,6 +28,10 @@ from pyiqa_lifeiqa.archs.crops import take_crops
 from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
 
 MIN_INPUT_SIZE = 16
+# How far outside [0, 1] an input may stray before it is refused: wide enough for an unclamped
+# restoration output scored with as_loss=True (pyiqa checks [0, 1] itself otherwise), narrow enough
+# to catch 0-255 or [-1, 1] data.
+VALUE_TOLERANCE = 0.5
 
 
 def normalized_adjacency(num_nodes: int) -> torch.Tensor:
@@ -335,13 +339,17 @@ class QualityHead(nn.Module):
         return self.fc(y).mean(dim=1), aux
 
 
-def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32, check_values: bool = True) -> torch.Tensor:
     """Check images for LifeIQA and bring them to its form: floating point of ``dtype``, 3 channels.
+
+    ``check_values`` False skips the tests of the values (finite, within [0, 1]), which wait
+    for the device (a loss in a training step should not).
 
     Raises:
         TypeError: ``x`` is not a tensor.
         ValueError: ``x`` is not (N, C, H, W), not floating point, has neither 1 nor 3 channels,
-            is smaller than ``MIN_INPUT_SIZE`` pixels or holds NaN or infinite values.
+            is empty or smaller than ``MIN_INPUT_SIZE`` pixels, or holds NaN, infinite or
+            out-of-range values.
     """
     if not torch.is_tensor(x):
         raise TypeError(f'LifeIQA expects a torch.Tensor, got {type(x).__name__}')
@@ -363,8 +371,17 @@ def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.
             f'image of {x.shape[-2]}x{x.shape[-1]} pixels is too small; LifeIQA needs at least '
             f'{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}'
         )
-    if not torch.isfinite(x).all():
-        raise ValueError('LifeIQA input contains NaN or infinite values')
+    if x.shape[0] == 0:
+        raise ValueError('LifeIQA got an empty batch (N = 0)')
+    if check_values:
+        if not torch.isfinite(x).all():
+            raise ValueError('LifeIQA input contains NaN or infinite values')
+        low, high = x.min().item(), x.max().item()
+        if low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE:
+            raise ValueError(
+                f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}'
+                + (' (divide 0-255 images by 255)' if high > 2 else '')
+            )
     return x
 
 

@@ -286,12 +286,19 @@ def test_grayscale_tensor_is_scored_as_rgb(tiny):
         (torch.full((1, 3, 96, 96), float('nan')), 'NaN'),
         (torch.full((1, 3, 96, 96), float('inf')), 'infinite'),
         (torch.randint(0, 256, (1, 3, 96, 96), dtype=torch.uint8), 'divide by 255'),
+        (torch.rand(1, 3, 96, 96) * 255, r'values in \[0, 1\], got .* \(divide 0-255 images by 255\)'),
+        (torch.rand(1, 3, 96, 96) * 2 - 1, r'values in \[0, 1\]'),
+        (torch.rand(0, 3, 96, 96), 'empty batch'),
     ],
-    ids=['3d', 'rgba', 'two-channels', 'tiny', 'nan', 'inf', 'uint8'],
+    ids=['3d', 'rgba', 'two-channels', 'tiny', 'nan', 'inf', 'uint8', '0-255 floats', 'minus-one-to-one', 'empty'],
 )
 def test_bad_input_raises_a_clear_error(tiny, x, message):
     with pytest.raises(ValueError, match=message):
         tiny(x)
+
+
+def test_an_unclamped_restoration_output_is_still_scored(tiny):
+    assert torch.isfinite(tiny(torch.rand(1, 3, 96, 96) * 1.2 - 0.1)).all()
 
 
 def test_non_tensor_input_raises_type_error(tiny):

@@ -1,4 +1,5 @@
-"""Smoke tests of the benchmark scripts' building blocks (benchmarks/accuracy.py, baselines.py, default_model.py)."""
+"""Smoke tests of the benchmark scripts' building blocks (accuracy, baselines, default_model, restoration_loss,
+score_throughput)."""
 
 import csv
 import importlib.util
@@ -30,6 +31,8 @@ def load_script(name: str):
 accuracy = load_script('accuracy')
 baselines = sys.modules['baselines']
 default_model = load_script('default_model')
+restoration_loss = load_script('restoration_loss')
+score_throughput = load_script('score_throughput')
 
 
 @pytest.fixture
@@ -258,3 +261,59 @@ def test_default_model_reads_the_val_or_test_part_of_the_split(tiny_dataset):
         assert rows.merge(meta).shape == rows.shape  # rows of the dataset, unchanged
     refs = {phase: {name.split('_')[0] for name in rows.image} for phase, rows in parts.items()}
     assert len(refs['val']) == len(refs['test']) == 1 and refs['val'] != refs['test']
+
+
+def test_restoration_starts_from_the_degraded_image_and_keeps_it_valid():
+    torch.manual_seed(0)
+    clean = torch.rand(1, 3, 48, 48)
+    for task in restoration_loss.TASKS.values():
+        degraded = task.degrade(clean, seed=0)
+        assert torch.equal(degraded, task.degrade(clean, seed=0)) and not torch.equal(degraded, clean)
+        for form in ('pixels', 'network'):
+            assert torch.equal(restoration_loss.restore(degraded, task, form, 0, None), degraded)
+            restored = restoration_loss.restore(degraded, task, form, 2, lambda x: -x.mean())
+            assert restored.shape == degraded.shape and 0 <= restored.min() and restored.max() <= 1
+            assert not torch.equal(restored, degraded)
+    denoise = restoration_loss.TASKS['denoise']
+    noisy = denoise.degrade(clean, seed=1)
+    for form in ('pixels', 'network'):  # alone, the denoising fidelity term keeps the noisy input
+        assert torch.allclose(restoration_loss.restore(noisy, denoise, form, 3, None), noisy, atol=1e-6)
+    with pytest.raises(ValueError, match="'pixels' or 'network'"):
+        restoration_loss.restore(noisy, denoise, 'latent', 1, None)
+
+
+def test_restoration_rows_measure_every_method_and_summarise_as_medians(tmp_path):
+    rows = [
+        {'task': 'deblur', 'form': 'pixels', 'method': 'fidelity only', **dict.fromkeys(MEASURES, value)}
+        for value in (1.0, 2.0, 10.0)
+    ]
+    (summary,) = restoration_loss.summarise(rows)
+    assert summary['images'] == 3 and all(summary[m] == 2.0 for m in MEASURES)
+    judge = restoration_loss.Judge('cpu', measures=('psnr', 'ssim', 'piqe'))
+    clean = torch.rand(1, 3, 64, 64)
+    measured = judge(clean, clean)
+    assert measured['psnr'] == float('inf') and measured['ssim'] == pytest.approx(1.0)
+    assert judge((clean * 0.5), clean)['psnr'] < 20
+
+
+MEASURES = restoration_loss.FIDELITY + restoration_loss.NO_REFERENCE
+
+
+def test_held_out_photographs_are_the_default_models_test_references(tmp_path):
+    with open(restoration_loss.HELD_OUT, newline='') as f:
+        names = sorted({r['ref_name'] for r in csv.DictReader(f) if r['metric'] == 'lifeiqa'})
+    for i, name in enumerate([*names[:3], 'not_held_out']):
+        Image.new('RGB', (300, 260 if i != 1 else 100)).save(tmp_path / f'{name}.png')
+    assert restoration_loss.held_out_photographs(tmp_path, 2, 256) == [
+        tmp_path / f'{names[0]}.png',
+        tmp_path / f'{names[2]}.png',  # names[1] is smaller than 256 px
+    ]
+    with pytest.raises(SystemExit, match='not 3'):
+        restoration_loss.held_out_photographs(tmp_path, 3, 256)
+
+
+def test_throughput_jpegs_are_distinct_512x384_images(tmp_path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(tmp_path / 'a.png')
+    made = score_throughput.make_jpegs(tmp_path / 'a.png', 5, tmp_path / 'jpegs')
+    assert len(made) == 5 and len({p.read_bytes() for p in made}) == 5
+    assert all(Image.open(p).size == (512, 384) for p in made)

@@ -1,0 +1,252 @@
+"""Life-IQA as a restoration loss, judged with metrics it was not trained against.
+
+Held-out photographs (the test part of the default model's split: never seen in its training)
+are centre-cropped, degraded and restored with Adam from the degraded image, in each setting:
+
+* task ``deblur``: Gaussian blur (known kernel, sigma 2) + noise 0.01; fidelity ``MSE(blur(x), y)``;
+* task ``denoise``: Gaussian noise 0.05; fidelity ``MSE(x, y)`` (alone, it keeps the noisy input);
+* form ``pixels`` (``x`` itself, started at ``y``) or ``network`` (``x = y + f(y)``, a small CNN
+  started at ``f = 0``, its weights optimised on the image: no learned prior, only its convolutions);
+* method ``fidelity only``; ``+ plain``: minus ``weight`` x pyiqa's ``create_metric('lifeiqa',
+  as_loss=True)`` (fixed crops, no hinge); ``+ robust``: ``weight`` x
+  :class:`~pyiqa_lifeiqa.losses.LifeIQALoss` (random views and flips, hinged at the clean
+  target's score).
+
+Each result is measured against the clean photograph with PSNR, SSIM, MS-SSIM, FSIM and VIF, and
+alone with NIQE, BRISQUE and PIQE (lower is better) and Life-IQA itself (deterministic crops).
+None of them is the loss; GMSD, NLPD and VSI are left out because they made the default model's
+training labels. NIQE and BRISQUE need ``lifeiqa prepare-baselines`` once.
+
+Usage:
+    HF_HUB_OFFLINE=1 python benchmarks/restoration_loss.py --photos PHOTOS/images [--count 10] [--steps 100]
+        [--weight 0.003] [--forms pixels network] [--tasks deblur denoise]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyiqa
+import torch
+import torch.nn.functional as F
+import torchvision.transforms.functional as TF
+from torch import nn
+from torchvision.utils import save_image
+
+from pyiqa_lifeiqa.io import load_image
+from pyiqa_lifeiqa.losses import LifeIQALoss
+
+RESULTS = Path(__file__).resolve().parent / 'results'
+HELD_OUT = RESULTS / 'default_model_photos_by_reference.csv'
+FIDELITY = ('psnr', 'ssim', 'ms_ssim', 'fsim', 'vif')  # against the clean photograph
+NO_REFERENCE = ('niqe', 'brisque', 'piqe', 'lifeiqa')  # of the result alone
+METHODS = ('fidelity only', '+ plain', '+ robust')
+# Adam learning rates that fit each form: pixels move directly, network weights act on every pixel.
+LEARNING_RATE = {'pixels': 0.01, 'network': 0.001}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A degradation ``y = observe(x) + noise`` and its fidelity term ``MSE(observe(x), y)``.
+
+    Attributes:
+        name: ``deblur`` or ``denoise``.
+        blur_sigma: Gaussian blur of ``observe`` (0: none).
+        noise: Standard deviation of the added Gaussian noise.
+    """
+
+    name: str
+    blur_sigma: float
+    noise: float
+
+    def observe(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.blur_sigma:
+            return x
+        size = 2 * round(3 * self.blur_sigma) + 1
+        return TF.gaussian_blur(x, [size, size], [self.blur_sigma, self.blur_sigma])
+
+    def degrade(self, sharp: torch.Tensor, seed: int) -> torch.Tensor:
+        noise = torch.randn(sharp.shape, generator=torch.Generator().manual_seed(seed)).to(sharp)
+        return (self.observe(sharp) + self.noise * noise).clamp(0, 1)
+
+    def fidelity(self, x: torch.Tensor, degraded: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(self.observe(x), degraded)
+
+
+TASKS = {task.name: task for task in (Task('deblur', 2.0, 0.01), Task('denoise', 0.0, 0.05))}
+
+
+class ResidualCNN(nn.Module):
+    """A small restoration network: the input plus a correction from a stack of 3x3 convolutions,
+    started as the identity (last convolution zero)."""
+
+    def __init__(self, width: int = 16, depth: int = 4):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1), nn.ReLU()]
+        for _ in range(depth - 2):
+            layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU()]
+        layers.append(nn.Conv2d(width, 3, 3, padding=1))
+        nn.init.zeros_(layers[-1].weight)
+        nn.init.zeros_(layers[-1].bias)
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x + self.body(x)).clamp(0, 1)
+
+
+# term(restored) -> the quality part of the loss (None: fidelity only)
+Term = Callable[[torch.Tensor], torch.Tensor]
+
+
+def restore(
+    degraded: torch.Tensor, task: Task, form: str, steps: int, term: Term | None, seed: int = 0
+) -> torch.Tensor:
+    """Minimise ``task.fidelity + term`` over ``form`` (``pixels`` or ``network``) with Adam; the result, detached."""
+    torch.manual_seed(seed)  # the same network start and the same random views for every method
+    if form == 'pixels':
+        x = degraded.clone().requires_grad_(True)
+        params, image = [x], lambda: x
+    elif form == 'network':
+        net = ResidualCNN().to(degraded.device)
+        params, image = list(net.parameters()), lambda: net(degraded)
+    else:
+        raise ValueError(f"form must be 'pixels' or 'network', got {form!r}")
+    optimizer = torch.optim.Adam(params, lr=LEARNING_RATE[form])
+    for _ in range(steps):
+        optimizer.zero_grad()
+        restored = image()
+        loss = task.fidelity(restored, degraded)
+        if term is not None:
+            loss = loss + term(restored)
+        loss.backward()
+        optimizer.step()
+        if form == 'pixels':
+            x.data.clamp_(0, 1)  # keep a valid image
+    with torch.no_grad():
+        return image().detach()
+
+
+def held_out_photographs(photos: Path, count: int, size: int) -> list[Path]:
+    """The first ``count`` test photographs (sorted by name) of the default model's split whose
+    shorter side is at least ``size``."""
+    with open(HELD_OUT, newline='') as f:
+        names = sorted({row['ref_name'] for row in csv.DictReader(f) if row['metric'] == 'lifeiqa'})
+    chosen = []
+    for name in names:
+        matches = sorted(photos.glob(f'{name}.*'))
+        if matches and min(load_image(matches[0]).shape[-2:]) >= size:
+            chosen.append(matches[0])
+        if len(chosen) == count:
+            return chosen
+    raise SystemExit(f'{photos} holds {len(chosen)} held-out photographs of at least {size} px, not {count}')
+
+
+class Judge:
+    """Measures of a result: those of FIDELITY against the clean image, the others of the result alone."""
+
+    def __init__(self, device: str, measures: tuple[str, ...] = FIDELITY + NO_REFERENCE):
+        self.metrics = {name: pyiqa.create_metric(name, device=device) for name in measures}
+
+    @torch.no_grad()
+    def __call__(self, result: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
+        measures = {}
+        for name, metric in self.metrics.items():
+            if name in FIDELITY:
+                measures[name] = float('inf') if result is clean and name == 'psnr' else metric(result, clean).item()
+            else:
+                measures[name] = metric(result).item()
+        return measures
+
+
+def run(
+    photos: list[Path],
+    tasks: list[str],
+    forms: list[str],
+    steps: int,
+    weight: float,
+    size: int = 256,
+    device: str = 'cpu',
+    example: Path | None = None,
+) -> list[dict]:
+    """One row per (photograph, task, form, method), plus the clean and degraded images."""
+    judge = Judge(device)
+    plain = pyiqa.create_metric('lifeiqa', as_loss=True, device=device)
+    robust = LifeIQALoss('lifeiqa', loss_weight=weight, device=device)
+    rows = []
+    for i, path in enumerate(photos):
+        clean = TF.center_crop(load_image(path), [size, size]).to(device)
+        for task_name in tasks:
+            task = TASKS[task_name]
+            degraded = task.degrade(clean, seed=i)
+            results = {('-', 'clean'): clean, ('-', 'degraded'): degraded}
+            for form in forms:
+                terms: dict[str, Term | None] = {
+                    'fidelity only': None,
+                    '+ plain': lambda x: -weight * plain(x).mean(),
+                    '+ robust': lambda x, clean=clean: robust(x, clean),
+                }
+                for method, term in terms.items():
+                    start = time.perf_counter()
+                    results[form, method] = restore(degraded, task, form, steps, term)
+                    print(f'{path.name} {task_name} {form} {method}: {time.perf_counter() - start:.1f} s', flush=True)
+            for (form, method), result in results.items():
+                rows.append(
+                    {'image': path.name, 'task': task_name, 'form': form, 'method': method, **judge(result, clean)}
+                )
+            if example is not None and i == 0:
+                save_image(torch.cat(list(results.values())), example.with_name(f'{example.stem}_{task_name}.png'))
+    return rows
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Median of every measure per (task, form, method), over photographs."""
+    keys = dict.fromkeys((r['task'], r['form'], r['method']) for r in rows)
+    summary = []
+    for task, form, method in keys:
+        group = [r for r in rows if (r['task'], r['form'], r['method']) == (task, form, method)]
+        medians = {m: statistics.median(r[m] for r in group) for m in FIDELITY + NO_REFERENCE}
+        summary.append({'task': task, 'form': form, 'method': method, 'images': len(group), **medians})
+    return summary
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--photos', type=Path, required=True, help='the images/ folder of lifeiqa fetch-photos')
+    parser.add_argument('--count', type=int, default=10, help='held-out photographs')
+    parser.add_argument('--size', type=int, default=256, help='side of the centre crop')
+    parser.add_argument('--steps', type=int, default=100, help='Adam steps')
+    parser.add_argument('--weight', type=float, default=0.003, help='weight of both Life-IQA terms')
+    parser.add_argument('--tasks', nargs='+', choices=sorted(TASKS), default=sorted(TASKS))
+    parser.add_argument('--forms', nargs='+', choices=sorted(LEARNING_RATE), default=sorted(LEARNING_RATE))
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out', type=Path, default=RESULTS / 'restoration_loss.csv', help='per-image CSV')
+    args = parser.parse_args()
+
+    photos = held_out_photographs(args.photos, args.count, args.size)
+    example = args.out.with_name(f'{args.out.stem}_example.png')
+    rows = run(photos, args.tasks, args.forms, args.steps, args.weight, args.size, args.device, example)
+    summary = summarise(rows)
+    write_csv(rows, args.out)
+    write_csv(summary, args.out.with_name(f'{args.out.stem}_summary.csv'))
+    measures = FIDELITY + NO_REFERENCE
+    print(f'\n{"task":<9}{"form":<9}{"method":<15}' + ''.join(f'{m:>9}' for m in measures))
+    for s in summary:
+        print(f'{s["task"]:<9}{s["form"]:<9}{s["method"]:<15}' + ''.join(f'{s[m]:>9.3f}' for m in measures))
+    print(f'(medians over {len(photos)} photographs; per-image rows in {args.out})')
+
+
+if __name__ == '__main__':
+    main()
