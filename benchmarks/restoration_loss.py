@@ -36,8 +36,8 @@ import pyiqa
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
+from PIL import Image, ImageDraw
 from torch import nn
-from torchvision.utils import save_image
 
 from pyiqa_lifeiqa.io import load_image
 from pyiqa_lifeiqa.losses import LifeIQALoss
@@ -49,6 +49,7 @@ NO_REFERENCE = ('niqe', 'brisque', 'piqe', 'lifeiqa')  # of the result alone
 METHODS = ('fidelity only', '+ plain', '+ robust')
 # Adam learning rates that fit each form: pixels move directly, network weights act on every pixel.
 LEARNING_RATE = {'pixels': 0.01, 'network': 0.001}
+CAPTION = 28  # pixels above each image of the figure
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,31 @@ def run(
                     {'image': path.name, 'task': task_name, 'form': form, 'method': method, **judge(result, clean)}
                 )
             if example is not None and i == 0:
-                save_image(torch.cat(list(results.values())), example.with_name(f'{example.stem}_{task_name}.png'))
+                save_figure(results, rows[-len(results) :], example.with_name(f'{example.stem}_{task_name}.png'))
     return rows
+
+
+def save_figure(results: dict[tuple[str, str], torch.Tensor], rows: list[dict], path: Path) -> None:
+    """One row of images: the degraded input, each result, the clean target; each captioned with its
+    method, PSNR and Life-IQA score."""
+    order = [key for key in results if key[1] not in ('clean', 'degraded')]
+    order = [('-', 'degraded'), *order, ('-', 'clean')]
+    measured = {(r['form'], r['method']): r for r in rows}
+    tiles = []
+    for key in order:
+        tile = TF.to_pil_image(results[key][0].cpu())
+        canvas = Image.new('RGB', (tile.width, tile.height + CAPTION), 'white')
+        canvas.paste(tile, (0, CAPTION))
+        form, method = key
+        row = measured[key]
+        draw = ImageDraw.Draw(canvas)
+        draw.text((4, 2), method if form == '-' else f'{form}, {method}', fill='black')
+        draw.text((4, 14), f'PSNR {row["psnr"]:.2f}  Life-IQA {row["lifeiqa"]:.3f}', fill='black')
+        tiles.append(canvas)
+    figure = Image.new('RGB', (sum(t.width for t in tiles), tiles[0].height), 'white')
+    for i, tile in enumerate(tiles):
+        figure.paste(tile, (i * tiles[0].width, 0))
+    figure.save(path)
 
 
 def summarise(rows: list[dict]) -> list[dict]:

@@ -21,6 +21,9 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms.functional import to_tensor
 
+# torchvision's image extensions, and GIF (its first frame is scored)
+IMAGE_EXTENSIONS = (*IMG_EXTENSIONS, '.gif')
+
 
 class ImageReadError(ValueError):
     """A file could not be read as an image.
@@ -41,7 +44,7 @@ def find_image_files(path: str | os.PathLike) -> list[Path]:
 
     Args:
         path: A file (returned as is, whatever its extension) or a folder, searched recursively
-            for files with an image extension (torchvision's ``IMG_EXTENSIONS``, any case).
+            for files with an image extension (:data:`IMAGE_EXTENSIONS`, any case).
 
     Returns:
         The files, sorted (deterministic for a folder).
@@ -51,7 +54,7 @@ def find_image_files(path: str | os.PathLike) -> list[Path]:
     """
     path = Path(path)
     if path.is_dir():
-        return sorted(p for p in path.rglob('*') if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+        return sorted(p for p in path.rglob('*') if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
     if not path.exists():
         raise FileNotFoundError(f'no such file or folder: {path}')
     return [path]

@@ -317,3 +317,21 @@ def test_throughput_jpegs_are_distinct_512x384_images(tmp_path):
     made = score_throughput.make_jpegs(tmp_path / 'a.png', 5, tmp_path / 'jpegs')
     assert len(made) == 5 and len({p.read_bytes() for p in made}) == 5
     assert all(Image.open(p).size == (512, 384) for p in made)
+
+
+def test_the_restoration_figure_shows_input_results_and_target_in_that_order(tmp_path):
+    images = {
+        key: torch.full((1, 3, 32, 40), value)
+        for key, value in (
+            (('-', 'clean'), 1.0),
+            (('-', 'degraded'), 0.0),
+            (('pixels', 'fidelity only'), 0.5),
+            (('pixels', '+ robust'), 0.75),
+        )
+    }
+    rows = [{'form': f, 'method': m, 'psnr': 20.0, 'lifeiqa': 0.5} for f, m in images]
+    restoration_loss.save_figure(images, rows, tmp_path / 'figure.png')
+    figure = np.asarray(Image.open(tmp_path / 'figure.png').convert('L'))
+    assert figure.shape == (32 + restoration_loss.CAPTION, 4 * 40)
+    below_captions = figure[restoration_loss.CAPTION :, ::40]
+    assert list(below_captions[0]) == [0, 127, 191, 255]  # degraded, the two results, clean (to_pil_image floors)

@@ -40,14 +40,14 @@ def read_csv(path: Path) -> list[dict]:
 
 def test_folders_are_searched_recursively_and_scored_in_sorted_order(lifeiqa_test_metric, tmp_path, capsys):
     images = tmp_path / 'images'
-    for i, name in enumerate(['b.png', 'a/z.JPG', 'a/deeper/c.bmp', 'a/gray.png']):
+    for i, name in enumerate(['b.png', 'a/z.JPG', 'a/deeper/c.bmp', 'a/gray.png', 'a/anim.gif']):
         save_noise(images / name, seed=i, mode='L' if 'gray' in name else 'RGB')
     (images / 'notes.txt').write_text('not an image')
     out = tmp_path / 'scores.csv'
 
     assert score(lifeiqa_test_metric, str(images), '--output', str(out)) == 0
 
-    expected = [str(images / n) for n in ('a/deeper/c.bmp', 'a/gray.png', 'a/z.JPG', 'b.png')]
+    expected = [str(images / n) for n in ('a/anim.gif', 'a/deeper/c.bmp', 'a/gray.png', 'a/z.JPG', 'b.png')]
     assert [row['path'] for row in read_csv(out)] == expected
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ['path', 'score']
