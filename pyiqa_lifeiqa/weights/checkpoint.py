@@ -46,7 +46,7 @@ class UnsafeCheckpointError(CheckpointError):
 
 
 class WeightsMismatchError(CheckpointError):
-    """A state dict does not fit the model: missing or unexpected keys, or different shapes."""
+    """Weights do not fit the model: missing or unexpected keys, different shapes, or a recorded config that differs."""
 
 
 def is_safetensors_file(path: Path) -> bool:
@@ -223,6 +223,8 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
         WeightsMismatchError: Missing or unexpected keys or different shapes; one message lists
             them all, with a hint that the model config differs from the file's.
         CheckpointError: A weight holds NaN or infinite values.
+        WeightsMismatchError: The file records a config that differs from the model's
+            (:func:`check_recorded_config`; checked after the keys and shapes).
     """
     expected = model.state_dict()
     transient = {name for name, _ in model.named_buffers() if name.startswith('backbone.')} - set(expected)
@@ -239,6 +241,8 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     non_finite = [key for key, value in state_dict.items() if value.is_floating_point() and not value.isfinite().all()]
     if non_finite:
         raise CheckpointError(f'weights from {source} hold NaN or infinite values in {_listed(non_finite)}')
+    if isinstance(source, Path):
+        check_recorded_config(model, source)
     model.load_state_dict(state_dict, strict=True)
 
 
@@ -255,8 +259,34 @@ def load_weights_into(model: nn.Module, weight_set: str | None = None, path: str
 
     Raises:
         WeightsNotFoundError: No file found (the message says where it looked and what to do).
-        CheckpointError: The file cannot be read or does not fit the model.
+        CheckpointError: The file cannot be read, does not fit the model, or records a config
+            that differs from the model's.
     """
     file = resolve_weight_file(weight_set, path)
     load_state_dict_strict(model, read_state_dict(file), source=file)
     return file
+
+
+def check_recorded_config(model: nn.Module, file: Path) -> None:
+    """Compare the config a weight file records (if any) with the model's.
+
+    Fields that no tensor shape reveals (``crop_size``, ``test_sample``, ``working_size``, ...)
+    would otherwise change every score silently.
+
+    Raises:
+        WeightsMismatchError: The configs differ; the message names each field, both values.
+    """
+    recorded = read_config(file)
+    built = getattr(model, 'config', None)
+    if recorded is None or built is None:
+        return
+    differing = [
+        f'{key} (file: {recorded[key]!r}, model: {built[key]!r})'
+        for key in recorded.keys() & built.keys()
+        if recorded[key] != built[key]
+    ]
+    if differing:
+        raise WeightsMismatchError(
+            f'weights from {file} were saved from a model built differently: {", ".join(sorted(differing))}. '
+            "Build the model with the values the file records (or leave those options at the weight set's)."
+        )

@@ -264,3 +264,16 @@ def test_a_torch_checkpoint_named_safetensors_is_read_as_a_torch_checkpoint(mode
     torch.save(model.state_dict(), path)
     assert read_state_dict(path).keys() == model.state_dict().keys()
     assert read_config(path) is None
+
+
+def test_a_recorded_config_that_differs_where_no_shape_shows_it_is_refused(tiny_lifeiqa_config, tmp_path):
+    save_weights(build({**tiny_lifeiqa_config, 'test_sample': 3, 'working_size': 256}), tmp_path / 'w.safetensors')
+    other = build(tiny_lifeiqa_config)  # same shapes: test_sample 2, working_size None
+    before = {k: v.clone() for k, v in other.state_dict().items()}
+    with pytest.raises(WeightsMismatchError) as info:
+        load_weights_into(other, path=tmp_path / 'w.safetensors')
+    message = str(info.value)
+    assert 'test_sample (file: 3, model: 2)' in message and 'working_size (file: 256, model: None)' in message
+    assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())  # nothing was loaded
+    same = build({**tiny_lifeiqa_config, 'test_sample': 3, 'working_size': 256}, seed=1)
+    load_weights_into(same, path=tmp_path / 'w.safetensors')
