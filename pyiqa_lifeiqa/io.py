@@ -10,7 +10,6 @@ scaled from [0, 65535] here instead. Every failure raises
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,21 +59,22 @@ def find_image_files(path: str | os.PathLike) -> list[Path]:
     return [path]
 
 
-def open_image(path: str | os.PathLike) -> Image.Image:
+def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.Image:
     """Open an image file lazily: its header is read and checked, its pixels are not decoded.
 
     Use it as a context manager (``with open_image(p) as img``) to close the file.
 
     Args:
         path: The image file.
+        max_pixels: Refuse images of more pixels (possible decompression bombs); None: PIL's
+            ``Image.MAX_IMAGE_PIXELS`` (89.5 M by default), 0: no limit.
 
     Returns:
         The opened PIL image.
 
     Raises:
         ImageReadError: The file is missing, a folder, empty, unreadable, not an image PIL can
-            read, or larger than ``PIL.Image.MAX_IMAGE_PIXELS`` (a possible decompression bomb;
-            PIL only warns up to twice that limit, this refuses).
+            read, or over the pixel limit (PIL only warns up to twice its limit; this refuses).
     """
     path = Path(path)
     try:
@@ -82,17 +82,31 @@ def open_image(path: str | os.PathLike) -> Image.Image:
             raise ImageReadError(path, 'is a folder, not an image file')
         if path.stat().st_size == 0:
             raise ImageReadError(path, 'empty file')
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
-            return Image.open(path)
+        limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels or None
+        img = _open_unlimited(path)
     except FileNotFoundError:
         raise ImageReadError(path, 'no such file') from None
     except UnidentifiedImageError:
         raise ImageReadError(path, 'not an image (or a format PIL cannot read)') from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageReadError(path, f'refused as a possible decompression bomb: {error}') from None
     except OSError as error:
         raise ImageReadError(path, f'cannot read the file: {error.strerror or error}') from None
+    if limit is not None and img.width * img.height > limit:
+        img.close()
+        raise ImageReadError(
+            path,
+            f'refused as a possible decompression bomb: {img.width}x{img.height} = {img.width * img.height} pixels, '
+            f'over the limit of {limit} (max_pixels / --max-pixels raises it, 0 removes it)',
+        )
+    return img
+
+
+def _open_unlimited(path: Path) -> Image.Image:
+    """``Image.open`` without PIL's own pixel limit (:func:`open_image` applies its own)."""
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        return Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 # PIL modes of 16-bit grayscale images (PNG, TIFF); 'I' is 32-bit but holds 16-bit PNG values.
@@ -100,7 +114,7 @@ SIXTEEN_BIT_MODES = ('I;16', 'I;16B', 'I;16L', 'I')
 SIXTEEN_BIT_MAX = 65535
 
 
-def load_image(path: str | os.PathLike) -> torch.Tensor:
+def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> torch.Tensor:
     """Read an image file into an RGB tensor in [0, 1].
 
     Grayscale, palette, CMYK and alpha images are converted by PIL's ``convert('RGB')`` (alpha
@@ -110,6 +124,7 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
 
     Args:
         path: The image file.
+        max_pixels: The pixel limit of :func:`open_image`.
 
     Returns:
         Float tensor of shape (1, 3, H, W).
@@ -118,7 +133,7 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
         ImageReadError: See :func:`open_image`; also when the pixel data cannot be decoded
             (corrupt or truncated file).
     """
-    with open_image(path) as img, _refuse_truncated():
+    with open_image(path, max_pixels) as img, _refuse_truncated():
         mode = img.mode
         try:
             pixels = np.asarray(img, dtype=np.float32) if mode in SIXTEEN_BIT_MODES else img.convert('RGB')

@@ -143,3 +143,14 @@ def test_a_16_bit_grayscale_png_is_scaled_not_clipped(tmp_path):
     assert x.shape == (1, 3, 2, 3) and x.dtype == torch.float32
     assert torch.allclose(x[0, 0], torch.from_numpy(values / 65535.0).float())
     assert torch.equal(x[0, 0], x[0, 2])
+
+
+def test_max_pixels_raises_lowers_or_removes_the_pixel_limit(tmp_path, monkeypatch):
+    path = noise_image(tmp_path / 'big.png', size=(41, 40))  # 1,640 pixels
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)
+    assert load_image(path, max_pixels=2000).shape == (1, 3, 40, 41)
+    assert load_image(path, max_pixels=0).shape == (1, 3, 40, 41)
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 10**6)
+    with pytest.raises(ImageReadError, match='1640 pixels, over the limit of 1000'):
+        load_image(path, max_pixels=1000)
+    assert Image.MAX_IMAGE_PIXELS == 10**6  # PIL's own limit is left as it was

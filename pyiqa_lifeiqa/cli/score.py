@@ -97,6 +97,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         '(default: %(default)s, one fewer than the CPU cores, at most 4)',
     )
     parser.add_argument(
+        '--max-pixels',
+        type=natural_int,
+        default=None,
+        help='refuse images of more pixels, as possible decompression bombs; 0: no limit '
+        "(default: PIL's Image.MAX_IMAGE_PIXELS, 89,478,485; the same max_pixels of pyiqa_lifeiqa.io.load_image)",
+    )
+    parser.add_argument(
         '--output',
         type=output_file,
         help='also write the scores to FILE.csv or FILE.json, row by row as they come, in input order at the end',
@@ -263,5 +270,5 @@ def score_shard(
 
         if scorer is not None:
             batch_size = args.batch_size or DEFAULT_BATCH_SIZE.get(device.type, DEFAULT_BATCH_SIZE['cpu'])
-            scorer.score_files(todo, batch_size, args.workers, take)
+            scorer.score_files(todo, batch_size, args.workers, take, args.max_pixels)
     return scores

@@ -38,11 +38,13 @@ class ImageFiles(Dataset):
     Args:
         files: The image files.
         prepare: Applied to each decoded image (in the worker that decoded it); identity if None.
+        max_pixels: The pixel limit of :func:`~pyiqa_lifeiqa.io.open_image` (None: PIL's).
     """
 
-    def __init__(self, files: Sequence[Path], prepare: Prepare | None = None):
+    def __init__(self, files: Sequence[Path], prepare: Prepare | None = None, max_pixels: int | None = None):
         self.files = list(files)
         self.prepare = prepare
+        self.max_pixels = max_pixels
 
     def __len__(self) -> int:
         return len(self.files)
@@ -50,7 +52,7 @@ class ImageFiles(Dataset):
     def __getitem__(self, index: int) -> DecodedFile:
         path = self.files[index]
         try:
-            image = load_image(path)
+            image = load_image(path, self.max_pixels)
             return DecodedFile(index, path, self.prepare(image) if self.prepare else image)
         except ImageReadError as error:
             return DecodedFile(index, path, error=error.reason)

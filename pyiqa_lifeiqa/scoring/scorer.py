@@ -67,12 +67,14 @@ class BatchScorer:
         batch_size: int,
         workers: int,
         on_batch: Callable[[list[tuple[DecodedFile, Outcome]]], None],
+        max_pixels: int | None = None,
     ) -> None:
         """Score files in order, ``batch_size`` at a time, decoded by ``workers`` processes (0: here).
 
-        ``on_batch`` gets each batch's files and outcomes as soon as they are scored.
+        ``on_batch`` gets each batch's files and outcomes as soon as they are scored; larger
+        images than ``max_pixels`` are refused (:func:`~pyiqa_lifeiqa.io.open_image`).
         """
-        for batch in file_loader(ImageFiles(files, self.prepare), batch_size, workers):
+        for batch in file_loader(ImageFiles(files, self.prepare, max_pixels), batch_size, workers):
             on_batch(list(zip(batch, self(batch), strict=True)))
 
     def _score_alone(self, item: DecodedFile) -> Outcome:

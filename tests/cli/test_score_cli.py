@@ -206,6 +206,13 @@ def test_unreadable_files_are_reported_and_skipped_and_no_file_changes(lifeiqa_t
     assert '5 file(s) skipped, 2 scored' in err
 
 
+def test_max_pixels_is_the_pixel_limit_of_the_command(lifeiqa_test_metric, tmp_path, capsys):
+    image = str(save_noise(tmp_path / 'a.png', size=(40, 30)))  # 1,200 pixels
+    assert score(lifeiqa_test_metric, image, '--max-pixels', '1000') == 1
+    assert 'over the limit of 1000' in capsys.readouterr().err
+    assert score(lifeiqa_test_metric, image, '--max-pixels', '1200') == 0
+
+
 def test_unknown_metric_exits_2_listing_the_lifeiqa_metrics(lifeiqa_test_metric, tmp_path, capsys):
     image = save_noise(tmp_path / 'a.png')
     with pytest.raises(SystemExit) as exit_info:
