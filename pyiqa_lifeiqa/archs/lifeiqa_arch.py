@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.utils.registry import ARCH_REGISTRY
+from timm.layers import Format, Mlp
 from torch import nn
 
 from pyiqa_lifeiqa.archs.crops import take_crops
@@ -279,8 +280,8 @@ class MoE(nn.Module):
         return out.reshape(x.shape), aux
 
 
-class MLP(nn.Module):
-    """The single-expert head: Linear, GELU, Linear, Dropout (no router, zero auxiliary losses).
+class MLP(Mlp):
+    """The single-expert head: timm's ``Mlp`` (Linear, GELU, Linear, Dropout), with zero auxiliary losses.
 
     Args:
         dim: Token width.
@@ -289,16 +290,12 @@ class MLP(nn.Module):
     """
 
     def __init__(self, dim: int, mlp_ratio: float = 4.0, dropout: float = 0.1):
-        super().__init__()
-        hidden = int(dim * mlp_ratio)
-        self.fc1 = nn.Linear(dim, hidden)
-        self.fc2 = nn.Linear(hidden, dim)
-        self.dropout = nn.Dropout(dropout)
+        super().__init__(dim, int(dim * mlp_ratio), act_layer=nn.GELU, drop=(0.0, dropout))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         zero = x.new_zeros(())
         aux = {'load_balance': zero, 'router_z': zero, 'expert_share': x.new_ones(1)}
-        return self.dropout(self.fc2(F.gelu(self.fc1(x)))), aux
+        return super().forward(x), aux
 
 
 class QualityHead(nn.Module):
@@ -492,7 +489,7 @@ class LifeIQA(nn.Module):
         )
         if offline_backbone:
             load_backbone_weights(self.backbone, backbone)
-        self.channels_last = str(getattr(self.backbone, 'output_fmt', 'NCHW')) in ('NHWC', 'Format.NHWC')
+        self.channels_last = Format(getattr(self.backbone, 'output_fmt', Format.NCHW)) == Format.NHWC
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
         cfg = self.backbone.pretrained_cfg
         for name, default in (('mean', IMAGENET_DEFAULT_MEAN), ('std', IMAGENET_DEFAULT_STD)):
@@ -512,6 +509,16 @@ class LifeIQA(nn.Module):
             from pyiqa_lifeiqa.weights import load_weights_into
 
             load_weights_into(self, weight_set=weight_set, path=pretrained_model_path)
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameters beyond biases and 1-D ones that take no weight decay (timm's convention):
+        the stacked per-expert biases of the MoE heads."""
+        return {
+            f'{name}.{bias}'
+            for name, module in self.named_modules()
+            if isinstance(module, MoE)
+            for bias in ('b1', 'b2')
+        }
 
     def _to_nchw(self, feat: torch.Tensor) -> torch.Tensor:
         return feat.permute(0, 3, 1, 2) if self.channels_last else feat

@@ -37,15 +37,14 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.nn.utils import clip_grad_norm_
 
 DEFAULT_AUX_WEIGHTS = {'load_balance': 0.01, 'router_z': 0.001}
-# Parameters named so carry no weight decay, whatever their shape: biases, and the stacked
-# per-expert biases of LifeIQA's MoE (``head.moe.b1``, ``head.moe.b2``).
-NO_DECAY_NAMES = ('bias', 'b1', 'b2')
 TIMM_SCHEDULER = 'TimmScheduler'
 
 
-def no_weight_decay(name: str, param: torch.Tensor) -> bool:
-    """True for the parameters AdamW should not decay: biases and 1-D (norm) or scalar parameters."""
-    return param.ndim <= 1 or name.rsplit('.', 1)[-1] in NO_DECAY_NAMES
+def no_weight_decay(net: torch.nn.Module) -> set[str]:
+    """The parameters AdamW should not decay, by name (timm's rule): biases, 1-D (norm) and scalar
+    parameters, and those the network lists in its ``no_weight_decay()``."""
+    listed = net.no_weight_decay() if hasattr(net, 'no_weight_decay') else set()
+    return {name for name, p in net.named_parameters() if p.ndim <= 1 or name.endswith('.bias') or name in listed}
 
 
 @MODEL_REGISTRY.register()
@@ -90,7 +89,8 @@ class LifeIQAModel(GeneralIQAModel):
 
     def get_optimizer(self, optim_type: str, params: list[dict], lr: float, **kwargs) -> torch.optim.Optimizer:
         """pyiqa's optimiser, each parameter group split in two: the biases and norms get no weight decay."""
-        exempt = {id(p) for name, p in self.net.named_parameters() if no_weight_decay(name, p)}
+        names = no_weight_decay(self.get_bare_model(self.net))
+        exempt = {id(p) for name, p in self.get_bare_model(self.net).named_parameters() if name in names}
         groups = []
         for group in params:
             decayed = [p for p in group['params'] if id(p) not in exempt]

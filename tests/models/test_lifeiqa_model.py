@@ -90,7 +90,9 @@ def test_biases_and_norms_get_no_weight_decay(tiny_lifeiqa_config, tmp_path):
         assert decay_of[id(named[name])] == 0.0, name
     for name in ('head.moe.w1', 'head.moe.router.linear.weight', 'memory_proj.weight', 'queries'):
         assert decay_of[id(named[name])] == 0.01, name
-    assert all(decay_of[id(p)] == (0.0 if no_weight_decay(n, p) else 0.01) for n, p in named.items())
+    exempt = no_weight_decay(model.net)
+    assert all(decay_of[id(p)] == (0.0 if n in exempt else 0.01) for n, p in named.items())
+    assert model.net.no_weight_decay() == {'head.moe.b1', 'head.moe.b2'}  # the arch's own list (timm's convention)
 
 
 def test_per_module_learning_rates_of_pyiqa_still_apply(tiny_lifeiqa_config, tmp_path):
