@@ -34,8 +34,7 @@ from pathlib import Path
 
 import torch
 from pyiqa.archs import build_network
-from pyiqa.data import build_dataloader, build_dataset
-from pyiqa.metrics import calculate_metric
+from pyiqa.data import build_dataset
 from pyiqa.train import train_pipeline
 from pyiqa.utils import get_root_logger, set_random_seed
 from torch.utils.flop_counter import FlopCounterMode
@@ -45,7 +44,9 @@ import baselines  # noqa: E402, F401  (registers GAPLinearIQA and TopiqNRScratch
 
 import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: E402, F401  (registers LifeIQA)
 import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: E402, F401  (registers LifeIQAModel)
+from pyiqa_lifeiqa.benchmark import evaluate  # noqa: E402
 from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
+from pyiqa_lifeiqa.weights import load_weights_into  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 METRICS = {'srcc': {'type': 'calculate_srcc'}, 'plcc': {'type': 'calculate_plcc'}}
@@ -275,21 +276,12 @@ def train_split(head_name: str, data: Path, split: int, setup: Setup, root: Path
     return Path(options['path']['models']) / 'net_best.pth', best['synthetic_val']
 
 
-@torch.no_grad()
 def test_scores(network: dict, checkpoint: Path, data: Path, split: int, setup: Setup) -> dict[str, float]:
-    """SRCC and PLCC of a checkpoint on the test part of a split."""
+    """SRCC and PLCC of a checkpoint on the test part of a split (the project's one evaluation path)."""
     net = build_network(copy.deepcopy(network))
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)['params']
-    net.load_state_dict(state)
-    net.eval()
-    test_options = dataset_options(data, 'test', split, setup)
-    loader = build_dataloader(build_dataset(test_options), test_options)
-    preds, mos = [], []
-    for batch in loader:
-        preds.append(net(batch['img']).flatten())
-        mos.append(batch['mos_label'].flatten())
-    preds, mos = torch.cat(preds).numpy(), torch.cat(mos).numpy()
-    return {name: float(calculate_metric([preds, mos], opt)) for name, opt in METRICS.items()}
+    load_weights_into(net, path=checkpoint)
+    result = evaluate(net, dataset_options(data, 'test', split, setup), 'cpu', batch_size=setup.batch_size)
+    return {'srcc': result.srcc, 'plcc': result.plcc}
 
 
 def parameter_counts(network: dict, backbone: str) -> tuple[int, int]:

@@ -41,7 +41,7 @@ import pyiqa
 import torch
 from pyiqa.metrics import calculate_plcc, calculate_srcc
 
-from pyiqa_lifeiqa.benchmark import csv_dataset_opts, score_dataset
+from pyiqa_lifeiqa import benchmark
 
 
 def held_out_rows(data: Path, split_index: int, phase: str = 'test') -> pd.DataFrame:
@@ -134,13 +134,14 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = held_out_rows(args.data, args.split_index, args.phase)
-    opts = csv_dataset_opts(
+    opts = benchmark.csv_dataset_opts(
         args.data / 'meta_info.csv', args.data / 'images', args.data / 'splits.pkl', args.split_index, args.phase
     )
     weights = {} if args.weights is None else {'pretrained_model_path': str(args.weights)}
     metric = pyiqa.create_metric(args.metric, device=args.device, **weights)
     shares = record_expert_shares(metric.net)
-    scores, mos = score_dataset(metric, opts, args.device)
+    evaluation = benchmark.evaluate(metric, opts, args.device)
+    scores, mos = evaluation.preds, evaluation.mos
     if not np.allclose(mos, rows.mos.to_numpy(), atol=1e-5):
         raise RuntimeError('dataset order does not match the split rows')
     scores = -np.asarray(scores) if metric.lower_better else np.asarray(scores)  # higher = better from here on

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from pyiqa import create_metric, get_dataset_info
 from pyiqa.data import build_dataset
 from pyiqa.metrics import calculate_krcc, calculate_plcc, calculate_srcc
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 PYIQA_DATA_PREFIX = './datasets'
@@ -66,18 +68,47 @@ def csv_dataset_opts(
     return opts
 
 
-def score_dataset(metric: torch.nn.Module, dataset_opts: dict, device: str | torch.device) -> tuple[list, list]:
-    """Score every image of a pyiqa dataset, one at a time (image sizes differ).
+@dataclass(frozen=True)
+class Evaluation:
+    """A metric's scores on a dataset and their correlations with the MOS.
+
+    Attributes:
+        preds: Predicted scores, in dataset order, as the metric gives them.
+        mos: Ground-truth MOS, in the same order.
+        plcc, srcc, krcc: pyiqa's correlations, with the scores negated first for a metric whose
+            lower scores are better.
+    """
+
+    preds: list[float]
+    mos: list[float]
+    plcc: float
+    srcc: float
+    krcc: float
+
+
+def evaluate(
+    metric: torch.nn.Module,
+    dataset_opts: dict,
+    device: str | torch.device,
+    batch_size: int = 1,
+    lower_better: bool | None = None,
+) -> Evaluation:
+    """Score every image of a pyiqa dataset and correlate the scores with its MOS: the one evaluation
+    path of the project (``lifeiqa benchmark``, ``train-splits`` and the benchmark scripts use it).
 
     Args:
-        metric: A pyiqa metric, or any network that maps an image batch to scores (taken as no-reference).
-        dataset_opts: pyiqa dataset options.
-        device: Device the images are moved to.
+        metric: A pyiqa metric, or any network that maps an image batch to scores (taken as
+            no-reference; put in eval mode here).
+        dataset_opts: pyiqa dataset options; the dataset is built with its own test transforms
+            (e.g. SPAQ's resize).
+        device: Device the images (and so the network) run on.
+        batch_size: Images scored together (only for datasets whose images share one size).
+        lower_better: Whether lower scores are better; default: the metric's ``lower_better``.
 
-    Returns:
-        Predicted scores and ground-truth MOS, in dataset order.
+    Raises:
+        ValueError: A full-reference metric on a dataset without references, or fewer than 3 images.
     """
-    dataset = build_dataset(dataset_opts)  # with the dataset's own test transforms (e.g. SPAQ's resize)
+    dataset = build_dataset(dataset_opts)
     full_reference = getattr(metric, 'metric_mode', 'NR') == 'FR'
     if full_reference and 'dataroot_ref' not in dataset_opts:
         name = getattr(metric, 'metric_name', 'the metric')
@@ -85,17 +116,19 @@ def score_dataset(metric: torch.nn.Module, dataset_opts: dict, device: str | tor
             f'{name} is a full-reference metric but dataset {dataset_opts["name"]!r} has no reference images; '
             'use no-reference metrics on it'
         )
+    metric.eval()
     preds, mos = [], []
-    for i in tqdm(range(len(dataset)), desc=f'{dataset_opts["name"]}', unit='img'):
-        item = dataset[i]
-        img = item['img'][None].to(device)
-        if full_reference:
-            score = metric(img, item['ref_img'][None].to(device))
-        else:
-            score = metric(img)
-        preds.append(float(score.flatten()[0]))
-        mos.append(float(item['mos_label']))
-    return preds, mos
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    with torch.no_grad(), tqdm(total=len(dataset), desc=dataset_opts['name'], unit='img') as progress:
+        for batch in loader:
+            img = batch['img'].to(device)
+            score = metric(img, batch['ref_img'].to(device)) if full_reference else metric(img)
+            preds += score.flatten().tolist()
+            mos += batch['mos_label'].flatten().tolist()
+            progress.update(len(img))
+    if lower_better is None:
+        lower_better = bool(getattr(metric, 'lower_better', False))
+    return Evaluation(preds, mos, *correlations(preds, mos, lower_better))
 
 
 def correlations(preds: Sequence[float], mos: Sequence[float], lower_better: bool = False) -> tuple[float, ...]:
@@ -103,7 +136,7 @@ def correlations(preds: Sequence[float], mos: Sequence[float], lower_better: boo
     if len(preds) < 3:
         raise ValueError(f'need at least 3 scored images to correlate, got {len(preds)}')
     signed = [-p for p in preds] if lower_better else list(preds)
-    return tuple(round(float(f(signed, mos)), 4) for f in (calculate_plcc, calculate_srcc, calculate_krcc))
+    return tuple(float(f(signed, mos)) for f in (calculate_plcc, calculate_srcc, calculate_krcc))
 
 
 def run_benchmark(
@@ -125,8 +158,8 @@ def run_benchmark(
         metric = create_metric(metric_name, device=device)
         row = [metric_name]
         for opts in datasets.values():
-            preds, mos = score_dataset(metric, opts, device)
-            row.append('/'.join(str(v) for v in correlations(preds, mos, metric.lower_better)))
+            result = evaluate(metric, opts, device)
+            row.append('/'.join(str(round(v, 4)) for v in (result.plcc, result.srcc, result.krcc)))
         table.append(row)
     if csv_path is not None:
         Path(csv_path).parent.mkdir(parents=True, exist_ok=True)

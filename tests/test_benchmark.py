@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageFilter
 from pyiqa import create_metric
 
-from pyiqa_lifeiqa.benchmark import correlations, csv_dataset_opts, pyiqa_dataset_opts, run_benchmark, score_dataset
+from pyiqa_lifeiqa.benchmark import correlations, csv_dataset_opts, evaluate, pyiqa_dataset_opts, run_benchmark
 
 
 def blur_series(folder: Path, n: int = 6, size: int = 64) -> list[tuple[str, float]]:
@@ -60,9 +60,19 @@ def test_split_file_restricts_scoring_to_one_part(blur_csv):
     with open(split_file, 'wb') as f:
         pickle.dump({1: {'train': [0, 1], 'val': [2], 'test': [3, 4, 5]}}, f)
     opts = csv_dataset_opts(blur_csv, blur_csv.parent / 'images', split_file=split_file, phase='test')
-    preds, mos = score_dataset(create_metric('entropy', device='cpu'), opts, 'cpu')
-    assert mos == [3.0, 2.0, 1.0]
-    assert len(preds) == 3
+    result = evaluate(create_metric('entropy', device='cpu'), opts, 'cpu')
+    assert result.mos == [3.0, 2.0, 1.0]
+    assert len(result.preds) == 3
+
+
+def test_evaluation_is_the_same_in_batches_and_negates_lower_is_better_scores(blur_csv):
+    opts = csv_dataset_opts(blur_csv, image_root=blur_csv.parent / 'images')
+    piqe = create_metric('piqe', device='cpu')
+    one, batched = evaluate(piqe, opts, 'cpu'), evaluate(piqe, opts, 'cpu', batch_size=4)
+    assert batched.preds == pytest.approx(one.preds, abs=1e-4) and batched.mos == one.mos
+    assert (one.plcc, one.srcc, one.krcc) == pytest.approx(correlations(one.preds, one.mos, lower_better=True))
+    as_if_higher_better = evaluate(piqe, opts, 'cpu', lower_better=False)
+    assert as_if_higher_better.srcc == pytest.approx(-one.srcc)
 
 
 def test_full_reference_metric_on_a_no_reference_dataset_is_refused(blur_csv):

@@ -52,17 +52,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def score_best_checkpoint(opt: dict, split_index: int, checkpoint: Path) -> tuple[float, float]:
-    """SRCC and PLCC of the validation-chosen checkpoint on the test part of a split."""
+    """SRCC and PLCC of the validation-chosen checkpoint on the test part of a split, on the training device."""
     import torch
     from pyiqa.archs import build_network
 
-    from pyiqa_lifeiqa.benchmark import correlations, score_dataset
+    from pyiqa_lifeiqa.benchmark import evaluate
     from pyiqa_lifeiqa.weights import load_weights_into
 
-    net = build_network({**opt['network'], 'backbone_pretrain': False}).eval()
+    net = build_network({**opt['network'], 'backbone_pretrain': False})
     load_weights_into(net, path=str(checkpoint))
+    device = torch.device('cuda' if opt.get('num_gpu', 0) != 0 and torch.cuda.is_available() else 'cpu')
     test_opts = {**opt['datasets']['val'], 'phase': 'test', 'split_index': split_index}
-    with torch.no_grad():
-        preds, mos = score_dataset(net, test_opts, 'cpu')
-    plcc, srcc, _ = correlations(preds, mos)
-    return srcc, plcc
+    result = evaluate(net.to(device), test_opts, device)
+    return result.srcc, result.plcc
