@@ -44,7 +44,7 @@ import baselines  # noqa: E402, F401  (registers GAPLinearIQA and TopiqNRScratch
 
 import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: E402, F401  (registers LifeIQA)
 import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: E402, F401  (registers LifeIQAModel)
-from pyiqa_lifeiqa.benchmark import evaluate  # noqa: E402
+from pyiqa_lifeiqa.benchmark import evaluate, provenance, write_results  # noqa: E402
 from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
 from pyiqa_lifeiqa.weights import load_weights_into  # noqa: E402
 
@@ -356,15 +356,10 @@ def summarize(split_rows: list[dict], setup: Setup) -> list[dict]:
     return rows
 
 
-def write_csv(rows: list[dict], path: Path) -> Path:
-    """Write dict rows (all with the same keys) as CSV; floats with 4 significant decimals."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: f'{v:.4f}' if isinstance(v, float) else v for k, v in row.items()})
-    return path
+def write_csv(rows: list[dict], path: Path, data: Path) -> Path:
+    """Write dict rows (all with the same keys) as CSV, floats with 4 decimals, traced to ``data``."""
+    rounded = [{k: f'{v:.4f}' if isinstance(v, float) else v for k, v in row.items()} for row in rows]
+    return write_results(rounded, path, provenance(dataset=data))
 
 
 def plot(rows: list[dict], path: Path, title: str) -> Path:
@@ -444,16 +439,16 @@ def train_and_test(heads: list[str], data: Path, setup: Setup, work: Path, split
             }
             print(f'[accuracy] {name} split {split}: ' + ', '.join(f'{k}={v}' for k, v in row.items()), flush=True)
             rows.append(row)
-            write_csv(rows, splits_csv)
+            write_csv(rows, splits_csv, data)
     return rows
 
 
-def report(split_rows: list[dict], setup: Setup, out: Path, prefix: str) -> list[dict]:
+def report(split_rows: list[dict], setup: Setup, out: Path, prefix: str, data: Path) -> list[dict]:
     """Summarize per-split results with each head's cost; write ``OUT/PREFIX.csv`` and ``OUT/PREFIX.png``."""
     rows = summarize(split_rows, setup)
     for row in rows:
         print(f'[accuracy] {row}', flush=True)
-    write_csv(rows, out / f'{prefix}.csv')
+    write_csv(rows, out / f'{prefix}.csv', data)
     title = (
         f'{setup.backbone} from scratch, synthetic set, {setup.splits} splits, {setup.iters} iters x '
         f'batch {setup.batch_size}, {setup.crop_size}px crops'
@@ -467,7 +462,7 @@ def run(heads: list[str], data: Path, setup: Setup, work: Path, out: Path, prefi
     log_pyiqa_to(work / f'{prefix}_pyiqa.log')
     prepare_dataset(data, setup)
     split_rows = train_and_test(heads, data, setup, work, out / f'{prefix}_splits.csv')
-    return report(split_rows, setup, out, prefix)
+    return report(split_rows, setup, out, prefix, data)
 
 
 QUICK = {'splits': 1, 'iters': 4, 'batch_size': 4, 'procedural': 0, 'distortions': ('gaussian_blur', 'jpeg')}
@@ -524,14 +519,14 @@ def main(argv: list[str] | None = None) -> int:
     setup = replace(Setup(**QUICK) if args.quick else Setup(), **overrides)
     torch.set_num_threads(args.threads)
     name = args.name or ('accuracy_quick' if args.quick else 'accuracy')
+    data = args.data or args.work / ('data_quick' if args.quick else 'data')
     if args.report_only:
         splits_csv = args.out / f'{name}_splits.csv'
         if not splits_csv.is_file():
             raise SystemExit(f'--report-only: no per-split results at {splits_csv}; train first (drop --report-only)')
         with open(splits_csv, newline='') as f:
-            report(list(csv.DictReader(f)), setup, args.out, name)
+            report(list(csv.DictReader(f)), setup, args.out, name, data)
         return 0
-    data = args.data or args.work / ('data_quick' if args.quick else 'data')
     print(f'[accuracy] setup: {asdict(setup)}; data: {data}', flush=True)
     run(args.heads, data, setup, args.work, args.out, name)
     return 0

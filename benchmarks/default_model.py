@@ -30,7 +30,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import pickle
 import statistics
 from pathlib import Path
@@ -42,6 +41,7 @@ import torch
 from pyiqa.metrics import calculate_plcc, calculate_srcc
 
 from pyiqa_lifeiqa import benchmark
+from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 
 def held_out_rows(data: Path, split_index: int, phase: str = 'test') -> pd.DataFrame:
@@ -111,13 +111,11 @@ def record_expert_shares(net: torch.nn.Module) -> list[torch.Tensor] | None:
     return shares
 
 
-def write_csv(path: Path, results: list[dict], append: bool) -> None:
-    new = not (append and path.exists())
-    with open(path, 'a' if append else 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(results[0]))
-        if new:
-            writer.writeheader()
-        writer.writerows(results)
+def traced(metric: str, weights: Path | None, data: Path) -> dict[str, str]:
+    """The provenance columns of a result of ``metric`` (its weight file if it is a lifeiqa metric) on ``data``."""
+    if weights is None and metric.startswith('lifeiqa'):
+        weights = resolve_weight_file(metric)
+    return benchmark.provenance(weights=weights, dataset=data)
 
 
 def main() -> None:
@@ -140,6 +138,7 @@ def main() -> None:
     weights = {} if args.weights is None else {'pretrained_model_path': str(args.weights)}
     metric = pyiqa.create_metric(args.metric, device=args.device, **weights)
     shares = record_expert_shares(metric.net)
+    trace = traced(args.metric, args.weights, args.data)
     evaluation = benchmark.evaluate(metric, opts, args.device)
     scores, mos = evaluation.preds, evaluation.mos
     if not np.allclose(mos, rows.mos.to_numpy(), atol=1e-5):
@@ -152,10 +151,11 @@ def main() -> None:
     for key, value in result.items():
         print(f'{key:>18}: {value:.4f}' if isinstance(value, float) else f'{key:>18}: {value}')
     if args.csv:
-        write_csv(args.csv, [result], append=True)
+        benchmark.write_results([result], args.csv, trace, append=True)
     if args.by_distortion:
         by_distortion = evaluate_by_distortion(np.asarray(scores), rows)
-        write_csv(args.by_distortion, [{'metric': args.metric, **r} for r in by_distortion], append=True)
+        rows_out = [{'metric': args.metric, **r} for r in by_distortion]
+        benchmark.write_results(rows_out, args.by_distortion, trace, append=True)
         for r in sorted(by_distortion, key=lambda r: r['pristine_wins']):
             print(
                 f'{r["distortion"]:>20}: srcc {r["srcc"]:.3f}  level {r["median_level_srcc"]:.3f}'
@@ -164,7 +164,7 @@ def main() -> None:
 
     if args.by_reference:
         by_reference = evaluate_by_reference(np.asarray(scores), rows)
-        write_csv(args.by_reference, [{'metric': args.metric, **r} for r in by_reference], append=False)
+        benchmark.write_results([{'metric': args.metric, **r} for r in by_reference], args.by_reference, trace)
         for r in sorted(by_reference, key=lambda r: r['srcc']):
             print(f'{r["ref_name"]:>20}: srcc {r["srcc"]:.3f}  pristine wins {r["pristine_wins"]:.3f}')
 

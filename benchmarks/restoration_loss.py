@@ -39,8 +39,10 @@ import torchvision.transforms.functional as TF
 from PIL import Image, ImageDraw
 from torch import nn
 
+from pyiqa_lifeiqa.benchmark import provenance, write_results
 from pyiqa_lifeiqa.io import load_image
 from pyiqa_lifeiqa.losses import LifeIQALoss
+from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 HELD_OUT = RESULTS / 'default_model_photos_by_reference.csv'
@@ -239,13 +241,6 @@ def summarise(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def write_csv(rows: list[dict], path: Path) -> None:
-    with open(path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--photos', type=Path, required=True, help='the images/ folder of lifeiqa fetch-photos')
@@ -263,8 +258,9 @@ def main() -> None:
     example = args.out.with_name(f'{args.out.stem}_example.png')
     rows = run(photos, args.tasks, args.forms, args.steps, args.weight, args.size, args.device, example)
     summary = summarise(rows)
-    write_csv(rows, args.out)
-    write_csv(summary, args.out.with_name(f'{args.out.stem}_summary.csv'))
+    traced = {'steps': args.steps, 'weight': args.weight, **provenance(weights=resolve_weight_file('lifeiqa'))}
+    write_results(rows, args.out, traced)
+    write_results(summary, args.out.with_name(f'{args.out.stem}_summary.csv'), traced)
     measures = FIDELITY + NO_REFERENCE
     print(f'\n{"task":<9}{"form":<9}{"method":<15}' + ''.join(f'{m:>9}' for m in measures))
     for s in summary:

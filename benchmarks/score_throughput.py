@@ -19,7 +19,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import shutil
@@ -30,10 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
 from PIL import Image
 
+from pyiqa_lifeiqa.benchmark import provenance, write_results
 from pyiqa_lifeiqa.io import find_image_files
+from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 EXAMPLES = Path(__file__).resolve().parents[1] / 'examples' / 'images'
@@ -98,11 +98,6 @@ def run_once(command: list[str], folder: Path, env: dict[str, str]) -> float:
     return elapsed
 
 
-def git_commit() -> str:
-    done = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True, cwd=RESULTS.parent)
-    return done.stdout.strip() or 'unknown'
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--source', type=Path, default=EXAMPLES, help='images the JPEGs are made from')
@@ -157,9 +152,7 @@ def main() -> None:
             f'{row["steady_images_per_s"]:>8.2f}{row["steady_ratio"]:>8.2f}'
         )
     print(f'(ratio: steady images/s over that of {reference})')
-    extra = {
-        'commit': git_commit(),
-        'torch': torch.__version__,
+    settings = {
         'cpus': os.cpu_count(),
         'machine': platform.processor() or platform.machine(),
         'image_size': f'{SIZE[0]}x{SIZE[1]}',
@@ -167,11 +160,7 @@ def main() -> None:
         'rounds': args.rounds,
         'reference': reference,
     }
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.csv, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=[*rows[0], *extra])
-        writer.writeheader()
-        writer.writerows({**row, **extra} for row in rows)
+    write_results(rows, args.csv, {**settings, **provenance(weights=resolve_weight_file('lifeiqa'))})
     print(f'wrote {args.csv}')
 
 

@@ -25,10 +25,12 @@ from pathlib import Path
 
 import pyiqa
 import torch
-from default_model import held_out_rows, write_csv  # benchmarks/ is on sys.path when run as a script
+from default_model import held_out_rows, traced  # benchmarks/ is on sys.path when run as a script
 from PIL import Image
 from pyiqa.metrics import calculate_srcc
 from torchvision.transforms.functional import to_tensor
+
+from pyiqa_lifeiqa.benchmark import write_results
 
 SIZES = (256, 512, 1024)
 
@@ -84,7 +86,7 @@ def main() -> None:
         print(result)
         results.append(result)
     if args.csv:
-        write_csv(args.csv, results, append=False)
+        write_results(results, args.csv, traced(args.metric, None, args.data))
 
 
 if __name__ == '__main__':

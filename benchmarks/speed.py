@@ -20,7 +20,6 @@ Usage: HF_HUB_OFFLINE=1 python benchmarks/speed.py [--device cpu|cuda] [--repeat
 from __future__ import annotations
 
 import argparse
-import csv
 import inspect
 import json
 import platform
@@ -40,6 +39,7 @@ from pyiqa.archs.arch_util import uniform_crop
 from torch import nn
 
 from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
+from pyiqa_lifeiqa.benchmark import provenance, write_results
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 SIZES = {'224x224': (224, 224), '512x384': (384, 512)}  # WxH -> tensor (H, W)
@@ -241,14 +241,6 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
-def write_csv(rows: list[dict], path: Path, extra: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=[*rows[0], *extra])
-        writer.writeheader()
-        writer.writerows({**row, **extra} for row in rows)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -290,7 +282,7 @@ def main() -> None:
         'repeats': args.repeats,
     }
     out = args.csv or RESULTS / f'speed_{device.type}.csv'
-    write_csv(rows, out, extra)
+    write_results(rows, out, {**extra, **provenance()})  # random weights: no weight file to trace
     print(f'{extra["device"]}, {extra["threads"]} threads; wrote {out}')
 
 

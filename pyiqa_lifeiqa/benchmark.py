@@ -9,8 +9,11 @@ a ``Metric name`` column, then one ``<dataset>(PLCC/SRCC/KRCC)`` column per data
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -166,3 +169,61 @@ def run_benchmark(
         with open(csv_path, 'w', newline='') as f:
             csv.writer(f).writerows(table)
     return table
+
+
+PACKAGES = ('pyiqa-lifeiqa', 'pyiqa', 'torch', 'timm')
+
+
+def source_commit() -> str:
+    """The git commit of this package's checkout (``-dirty`` if it has uncommitted changes), or ``unknown``."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, check=True)
+        changes = subprocess.run(
+            ['git', 'status', '--porcelain', '--untracked-files=no'],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+    return commit.stdout.strip() + ('-dirty' if changes.stdout.strip() else '')
+
+
+def provenance(weights: str | os.PathLike | None = None, dataset: str | os.PathLike | None = None) -> dict[str, str]:
+    """What traces a result: the commit, the package versions, and optionally the weight file's
+    sha256 and the dataset (its folder and the sha256 of its ``meta_info.csv``).
+
+    Every result CSV of ``benchmarks/`` carries these as columns (:func:`write_results`).
+    """
+    from pyiqa_lifeiqa.weights.resolve import sha256sum
+
+    info = {'commit': source_commit()}
+    for package in PACKAGES:
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            info[package] = 'not installed'
+    if weights is not None:
+        info['weights_sha256'] = sha256sum(weights)
+    if dataset is not None:
+        meta = Path(dataset) / 'meta_info.csv'
+        info['dataset'] = str(dataset)
+        info['dataset_meta_sha256'] = sha256sum(meta) if meta.is_file() else 'no meta_info.csv'
+    return info
+
+
+def write_results(rows: Iterable[dict], path: str | os.PathLike, traced: dict[str, str], append: bool = False) -> Path:
+    """Write result rows (all with the same keys) as CSV, each followed by the ``traced`` columns
+    (:func:`provenance`); ``append`` adds to an existing file of the same columns."""
+    path = Path(path)
+    rows = [{**row, **traced} for row in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not (append and path.exists())
+    with open(path, 'a' if append else 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageFilter
 from pyiqa import create_metric
 
@@ -93,3 +94,27 @@ def test_pyiqa_dataset_files_are_looked_up_under_the_data_root(tmp_path):
 def test_missing_csv_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match='dataset CSV not found'):
         csv_dataset_opts(tmp_path / 'nope.csv')
+
+
+def test_results_are_traced_to_commit_packages_weights_and_dataset(tmp_path):
+    from pyiqa_lifeiqa.benchmark import provenance, source_commit, write_results
+    from pyiqa_lifeiqa.weights.resolve import resolve_weight_file, sha256sum
+
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'meta_info.csv').write_text('image,mos\n')
+    weights = resolve_weight_file('lifeiqa')
+    traced = provenance(weights=weights, dataset=tmp_path / 'data')
+    assert traced['commit'] == source_commit() and traced['commit'] != ''
+    assert {'pyiqa-lifeiqa', 'pyiqa', 'torch', 'timm'} <= set(traced)
+    assert traced['torch'] == torch.__version__
+    assert traced['weights_sha256'] == sha256sum(weights)
+    assert traced['dataset_meta_sha256'] == sha256sum(tmp_path / 'data' / 'meta_info.csv')
+    assert provenance(dataset=tmp_path / 'nowhere')['dataset_meta_sha256'] == 'no meta_info.csv'
+
+    out = tmp_path / 'results.csv'
+    write_results([{'srcc': 0.5}], out, traced)
+    write_results([{'srcc': 0.7}], out, traced, append=True)
+    with open(out, newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert [r['srcc'] for r in rows] == ['0.5', '0.7']
+    assert all(r['weights_sha256'] == traced['weights_sha256'] for r in rows)

@@ -180,7 +180,7 @@ def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monke
         }
         for s, v in ((1, 0.2), (2, 0.6), (3, 0.4))
     ]
-    accuracy.write_csv(splits, tmp_path / 'acc_splits.csv')
+    accuracy.write_csv(splits, tmp_path / 'acc_splits.csv', tmp_path / 'data')
     tiny = accuracy.Setup(embed_dim=32, num_heads=4, crop_size=64, image_size=(64, 80))
     monkeypatch.setattr(accuracy, 'Setup', lambda: tiny)  # main() builds the default Setup()
     assert accuracy.main(['--report-only', '--name', 'acc', '--out', str(tmp_path)]) == 0
