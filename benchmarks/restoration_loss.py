@@ -254,11 +254,12 @@ def main() -> None:
     parser.add_argument('--out', type=Path, default=RESULTS / 'restoration_loss.csv', help='per-image CSV')
     args = parser.parse_args()
 
+    # traced before the run: the commit and the tree as they were when it started
+    traced = {'steps': args.steps, 'weight': args.weight, **provenance(weights=resolve_weight_file('lifeiqa'))}
     photos = held_out_photographs(args.photos, args.count, args.size)
     example = args.out.with_name(f'{args.out.stem}_example.png')
     rows = run(photos, args.tasks, args.forms, args.steps, args.weight, args.size, args.device, example)
     summary = summarise(rows)
-    traced = {'steps': args.steps, 'weight': args.weight, **provenance(weights=resolve_weight_file('lifeiqa'))}
     write_results(rows, args.out, traced)
     write_results(summary, args.out.with_name(f'{args.out.stem}_summary.csv'), traced)
     measures = FIDELITY + NO_REFERENCE

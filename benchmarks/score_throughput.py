@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument('--csv', type=Path, default=RESULTS / 'score_throughput.csv')
     args = parser.parse_args()
     counts = sorted(set(args.counts))
+    traced = provenance(weights=resolve_weight_file('lifeiqa'))  # the tree as it was when the run started
     if len(counts) < 2:
         parser.error('--counts needs two image counts at least (the steady rate is their difference)')
 
@@ -160,7 +161,7 @@ def main() -> None:
         'rounds': args.rounds,
         'reference': reference,
     }
-    write_results(rows, args.csv, {**settings, **provenance(weights=resolve_weight_file('lifeiqa'))})
+    write_results(rows, args.csv, {**settings, **traced})
     print(f'wrote {args.csv}')
 
 

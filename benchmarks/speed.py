@@ -252,6 +252,7 @@ def main() -> None:
     parser.add_argument('--threads', type=int, help="torch CPU threads (default: torch's default)")
     parser.add_argument('--memory-of', choices=list(MODELS), help=argparse.SUPPRESS)  # the subprocess's job
     args = parser.parse_args()
+    traced = provenance()  # the tree as it was when the run started; random weights: no weight file
     device = torch.device(args.device)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -282,7 +283,7 @@ def main() -> None:
         'repeats': args.repeats,
     }
     out = args.csv or RESULTS / f'speed_{device.type}.csv'
-    write_results(rows, out, {**extra, **provenance()})  # random weights: no weight file to trace
+    write_results(rows, out, {**extra, **traced})
     print(f'{extra["device"]}, {extra["threads"]} threads; wrote {out}')
 
 
