@@ -157,17 +157,18 @@ def print_table(scores: dict[Path, float]) -> None:
         print(f'{str(path):<{width}}  {score:>10.4f}')
 
 
-def find_files(paths: list[str], report: Reporter) -> dict[Path, None]:
-    """The image files that ``paths`` name, in order, each once; a path that does not exist is reported."""
+def find_files(paths: list[str]) -> tuple[dict[Path, None], list[Path]]:
+    """The image files that ``paths`` name, in order, each once; and the paths that do not exist."""
     from pyiqa_lifeiqa.io import find_image_files
 
     files: dict[Path, None] = {}  # an ordered set: a file named twice is scored once
+    missing = []
     for given in paths:
         try:
             files.update(dict.fromkeys(find_image_files(given)))
         except FileNotFoundError:
-            report(Path(given), 'no such file or folder')
-    return files
+            missing.append(Path(given))
+    return files, missing
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,11 +189,12 @@ def run(args: argparse.Namespace) -> int:
         failed[path] = reason
         tqdm.write(f'{prefix}: skipped {path}: {reason}', file=sys.stderr)
 
-    # every rank sees the same paths: rank 0 alone reports the missing ones
-    files = find_files(args.paths, report if ranks.main else lambda path, reason: None)
+    files, missing = find_files(args.paths)
+    for path in missing if ranks.main else []:  # every rank sees the same paths: rank 0 alone reports them
+        report(path, 'no such file or folder')
     if args.output is not None and any(args.output.resolve() == p.resolve() for p in files):
         raise ValueError(f'--output {args.output} is one of the input files; it would be overwritten')
-    if not files and not failed:
+    if not files and not missing:
         raise ValueError(f'no image files found in {", ".join(args.paths)}')
     previous, old_rank_files = previous_scores(args.output) if args.resume else ({}, [])
 
