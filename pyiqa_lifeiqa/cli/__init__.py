@@ -23,7 +23,10 @@ SUBCOMMANDS = {
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    from pyiqa_lifeiqa import __version__
+
     parser = argparse.ArgumentParser(prog='lifeiqa', description='Life-IQA image quality assessment (pyiqa plugin).')
+    parser.add_argument('--version', action='version', version=f'%(prog)s {__version__}')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
     wanted = [a for a in argv if a in SUBCOMMANDS][:1] or list(SUBCOMMANDS)
     for name in wanted:

@@ -18,8 +18,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--dataset-csv', action='append', default=[], help='a CSV of path,mos rows (repeatable)')
     parser.add_argument('--image-root', help='folder the --dataset-csv paths are relative to (default: its folder)')
     parser.add_argument('--split-file', help='pyiqa split pickle for --dataset-csv; scores only --phase')
-    parser.add_argument('--split-index', type=int, default=1)
-    parser.add_argument('--phase', default='test', choices=['train', 'val', 'test'])
+    parser.add_argument(
+        '--split-index', type=int, default=1, help='split of --split-file to use (default: %(default)s)'
+    )
+    parser.add_argument(
+        '--phase',
+        default='test',
+        choices=['train', 'val', 'test'],
+        help='part of the split (default: %(default)s)',
+    )
     parser.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
     parser.add_argument('--csv', help='write the table to this CSV file')
     parser.set_defaults(func=run)

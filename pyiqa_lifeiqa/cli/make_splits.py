@@ -16,10 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--meta', required=True, help='pyiqa meta-info CSV (with a header row)')
     parser.add_argument('--out', required=True, help='split pickle to write')
     parser.add_argument('--group-column', help='column name or 0-based index that groups rows (e.g. 0 or ref_name)')
-    parser.add_argument('--splits', type=int, default=10)
-    parser.add_argument('--test-ratio', type=float, default=0.2)
+    parser.add_argument('--splits', type=int, default=10, help='splits to make (default: %(default)s)')
+    parser.add_argument(
+        '--test-ratio', type=float, default=0.2, help='share of the groups held out for test (default: %(default)s)'
+    )
     parser.add_argument('--val-ratio', type=float, default=0.1, help='share of the training part held out')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0, help='random seed of the splits (default: %(default)s)')
     parser.add_argument(
         '--skip-first', type=int, default=0, help="rows the dataset class drops (pyiqa's LIVEChallengeDataset: 7)"
     )

@@ -29,8 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--data-root', default='./datasets', help='folder that replaces ./datasets in a recipe')
     parser.add_argument('--force_yml', nargs='+', help='override options, e.g. train:total_epoch=2 train:optim:lr=2e-4')
     parser.add_argument('--auto_resume', action='store_true', help='resume from the latest saved state')
-    parser.add_argument('--debug', action='store_true')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--debug', action='store_true', help="pyiqa's debug mode (logs every iteration, short runs)")
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch'],
+        default='none',
+        help='pytorch: one process per GPU under torchrun (default: %(default)s, one process)',
+    )
     parser.set_defaults(func=run)
 
 

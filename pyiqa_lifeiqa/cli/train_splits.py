@@ -17,7 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         'SRCC/PLCC over splits and writes experiments/<name>_splits.json.',
     )
     parser.add_argument('-opt', required=True, help='pyiqa option YAML file (its datasets use split files)')
-    parser.add_argument('--splits', type=int, default=10)
+    parser.add_argument(
+        '--splits', type=int, default=10, help='splits to train and test, 1 to N (default: %(default)s)'
+    )
     parser.add_argument('--force_yml', nargs='+', default=[], help='override options, e.g. train:total_epoch=2')
     parser.set_defaults(func=run)
 
