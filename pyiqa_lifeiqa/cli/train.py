@@ -67,6 +67,7 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
     import pyiqa.train
     import pyiqa.utils.options
     import torch
+    import yaml
 
     import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: F401  (LifeIQAModel in pyiqa's MODEL_REGISTRY)
 
@@ -76,6 +77,7 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
             torch.distributed.init_process_group('gloo')
             pyiqa.utils.options.init_dist = lambda *args, **kwargs: None
 
+    check_overrides(yaml.safe_load(Path(opt).read_text()), force_yml or [])
     _reset_pyiqa_logger()
     argv = ['-opt', opt, '--launcher', launcher]
     argv += ['--force_yml', *map(float_overrides_tagged, force_yml)] if force_yml else []
@@ -87,6 +89,28 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
     finally:
         sys.argv = saved
     return 0
+
+
+def check_overrides(opt: dict, entries: list[str]) -> None:
+    """Refuse ``--force_yml`` entries pyiqa would fail on: not ``KEY:SUBKEY=VALUE`` with one ``=``, or
+    naming a section the options do not have (pyiqa can add a last key, not the sections above it).
+
+    Raises:
+        ValueError: Naming the entry, the missing section and the keys that are there.
+    """
+    for entry in entries:
+        keys, sep, _ = entry.partition('=')
+        if not sep or '=' in entry[len(keys) + 1 :] or not keys.strip():
+            raise ValueError(f'--force_yml {entry!r}: expected KEY:SUBKEY=VALUE with one "="')
+        node, path = opt, []
+        for key in keys.strip().split(':')[:-1]:
+            path.append(key)
+            if not isinstance(node, dict) or key not in node:
+                there = ', '.join(map(str, node)) if isinstance(node, dict) else 'none (not a section)'
+                raise ValueError(f'--force_yml {entry!r}: the options have no {":".join(path)!r} (keys there: {there})')
+            node = node[key]
+        if not isinstance(node, dict):
+            raise ValueError(f'--force_yml {entry!r}: {":".join(path)!r} is a value, not a section')
 
 
 def float_overrides_tagged(entry: str) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from pyiqa_lifeiqa.cli import main
-from pyiqa_lifeiqa.cli.train import float_overrides_tagged
+from pyiqa_lifeiqa.cli.train import check_overrides, float_overrides_tagged
 from pyiqa_lifeiqa.models.lifeiqa_model import LifeIQAModel
 
 
@@ -156,6 +157,32 @@ def test_trains_the_default_model_recipe_on_reference_groups(
 )
 def test_force_yml_floats_that_pyiqa_would_read_as_strings_are_tagged(entry, passed_to_pyiqa):
     assert float_overrides_tagged(entry) == passed_to_pyiqa
+
+
+@pytest.mark.parametrize(
+    ('entry', 'message'),
+    [
+        ('val:val_freq=2', "the options have no 'val' (keys there: "),
+        ('datasets:tests:phase=test', "the options have no 'datasets:tests' (keys there: train, val)"),
+        ('name:sub=1', "'name' is a value, not a section"),
+        ('train:total_iter', 'expected KEY:SUBKEY=VALUE'),
+        ('train:total_iter=2=3', 'expected KEY:SUBKEY=VALUE'),
+    ],
+)
+def test_force_yml_entries_pyiqa_would_fail_on_are_refused_with_the_reason(entry, message):
+    opt = {'name': 'run', 'datasets': {'train': {}, 'val': {}}, 'train': {'total_iter': 4}}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_overrides(opt, [entry])
+    check_overrides(opt, ['train:total_iter=2', 'train:new_key=1', 'name=other'])  # a last key may be new
+
+
+def test_a_wrong_force_yml_key_is_a_usage_error_before_training(tiny_train_options, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(['train', '-opt', str(tiny_train_options), '--force_yml', 'validation:val_freq=1'])
+    assert exit_info.value.code == 2
+    assert "the options have no 'validation'" in capsys.readouterr().err
+    assert not (tmp_path / 'experiments').exists()
 
 
 def test_missing_option_file_is_a_clear_error(tmp_path, capsys):
