@@ -89,8 +89,9 @@ class LifeIQAModel(GeneralIQAModel):
 
     def get_optimizer(self, optim_type: str, params: list[dict], lr: float, **kwargs) -> torch.optim.Optimizer:
         """pyiqa's optimiser, each parameter group split in two: the biases and norms get no weight decay."""
-        names = no_weight_decay(self.get_bare_model(self.net))
-        exempt = {id(p) for name, p in self.get_bare_model(self.net).named_parameters() if name in names}
+        net = self.get_bare_model(self.net)
+        names = no_weight_decay(net)
+        exempt = {id(p) for name, p in net.named_parameters() if name in names}
         groups = []
         for group in params:
             decayed = [p for p in group['params'] if id(p) not in exempt]
