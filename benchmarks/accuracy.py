@@ -25,6 +25,7 @@ import argparse
 import copy
 import csv
 import logging
+import math
 import statistics
 import sys
 import time
@@ -32,7 +33,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
+from pyiqa import create_metric
 from pyiqa.archs import build_network
 from pyiqa.data import build_dataset
 from pyiqa.train import train_pipeline
@@ -46,24 +49,37 @@ import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: E402, F401  (registers LifeIQA)
 import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: E402, F401  (registers LifeIQAModel)
 from pyiqa_lifeiqa.benchmark import evaluate, provenance, write_results  # noqa: E402
 from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
+from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS  # noqa: E402
 from pyiqa_lifeiqa.weights import load_weights_into  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 METRICS = {'srcc': {'type': 'calculate_srcc'}, 'plcc': {'type': 'calculate_plcc'}}
+# pyiqa's classic no-reference metrics, scored on the same test parts (offline after `lifeiqa prepare-baselines`)
+CLASSIC = {'niqe': 'NIQE (pyiqa)', 'brisque': 'BRISQUE (pyiqa)', 'piqe': 'PIQE (pyiqa)'}
 
 
 @dataclass(frozen=True)
 class Setup:
-    """Everything the heads share: data, backbone, widths, crops and the training budget."""
+    """Everything the heads share: data, backbone, widths, crops and the training budget.
 
-    backbone: str = 'regnetx_002'
+    The defaults are the comparison of benchmarks/README.md: the default model's ImageNet
+    EfficientNet-Lite0 backbone and head width, a synthetic set made from ``photos`` of the listed
+    photographs (3 levels of 8 distortions, the default model's pseudo-MOS metrics), 5 splits by
+    photograph, and a budget that fits about two hours of one CPU thread for the 6 heads.
+    """
+
+    backbone: str = 'tf_efficientnet_lite0'
+    backbone_pretrain: bool = True
     embed_dim: int = 128
     num_heads: int = 4
     num_experts: int = 4
     crop_size: int = 128
     test_sample: int = 4
+    working_size: int | None = None
     image_size: tuple[int, int] = (192, 256)
-    procedural: int = 16
+    photos: int = 80
+    levels: int = 3
+    metrics: tuple[str, ...] = ('gmsd', 'nlpd', 'vsi')
     distortions: tuple[str, ...] = (
         'gaussian_blur',
         'motion_blur',
@@ -74,10 +90,10 @@ class Setup:
         'darken',
         'pixelate',
     )
-    splits: int = 3
-    iters: int = 300
+    splits: int = 5
+    iters: int = 200
     batch_size: int = 16
-    lr: float = 1e-3
+    lr: float = 3e-4
     weight_decay: float = 0.01
     seed: int = 0
 
@@ -108,8 +124,9 @@ def lifeiqa_network(**overrides) -> Callable[[Setup], dict]:
             'num_experts': setup.num_experts,
             'crop_size': setup.crop_size,
             'test_sample': setup.test_sample,
+            'working_size': setup.working_size,
             'drop_path_rate': 0.0,
-            'backbone_pretrain': False,
+            'backbone_pretrain': setup.backbone_pretrain,
             **overrides,
         }
 
@@ -127,7 +144,9 @@ def topiq_network(train_bn: bool = True) -> Callable[[Setup], dict]:
             'num_heads': setup.num_heads,
             'crop_size': setup.crop_size,
             'test_sample': setup.test_sample,
+            'working_size': setup.working_size,
             'train_bn': train_bn,
+            'backbone_pretrain': setup.backbone_pretrain,
         }
 
     return network
@@ -140,6 +159,8 @@ def gap_network(setup: Setup) -> dict:
         'backbone': setup.backbone,
         'crop_size': setup.crop_size,
         'test_sample': setup.test_sample,
+        'working_size': setup.working_size,
+        'backbone_pretrain': setup.backbone_pretrain,
     }
 
 
@@ -158,14 +179,40 @@ HEADS = {
 DEFAULT_HEADS = [name for name in HEADS if name != 'topiq_nr_frozen_bn']
 
 
-def prepare_dataset(root: Path, setup: Setup) -> Path:
-    """Make the synthetic dataset at ``root`` unless it is already there."""
+def photo_sample(photos: Path, count: int, seed: int, folder: Path) -> Path:
+    """Link a seeded sample of ``count`` photographs of ``photos`` into ``folder``.
+
+    The sample is drawn from the sorted file names with numpy's generator, so that it depends
+    only on the folder's content, ``count`` and ``seed``; ``folder/photos.txt`` lists it.
+    """
+    names = sorted(p.name for p in photos.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    if len(names) < count:
+        raise SystemExit(f'--photos: {photos} has {len(names)} images, the setup asks for {count}')
+    chosen = sorted(np.random.default_rng(seed).choice(names, size=count, replace=False).tolist())
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in chosen:
+        link = folder / name
+        if not link.exists():
+            link.symlink_to((photos / name).resolve())
+    (folder / 'photos.txt').write_text(''.join(f'{name}\n' for name in chosen))
+    return folder
+
+
+def prepare_dataset(root: Path, setup: Setup, photos: Path | None = None) -> Path:
+    """Make the synthetic dataset at ``root`` unless it is already there.
+
+    Its pristine images are :func:`photo_sample` of ``photos`` (e.g. ``lifeiqa fetch-photos``'s
+    ``images/``), or scikit-image's photographs when ``photos`` is None.
+    """
     if not (root / 'meta_info.csv').is_file():
+        images = photo_sample(photos, setup.photos, setup.seed, root.parent / f'{root.name}_photos') if photos else None
         make_synthetic_dataset(
             root,
+            images=images,
             size=setup.image_size,
-            procedural=setup.procedural,
+            levels=setup.levels,
             distortions=list(setup.distortions),
+            metrics=setup.metrics,
             seed=setup.seed,
         )
     return root
@@ -226,9 +273,9 @@ def training_options(name: str, head: Head, data: Path, split: int, setup: Setup
             'scheduler': {'type': 'CosineAnnealingLR', 'T_max': epochs(data, split, setup), 'eta_min': 0.0},
             'total_iter': setup.iters,
             'warmup_iter': -1,
-            # the loss of the project's default recipe (pyiqa_lifeiqa/recipes/default_model.yml)
+            # the loss of the default model's recipe (pyiqa_lifeiqa/recipes/default_model.yml)
             'mos_loss_opt': {'type': 'MSELoss', 'loss_weight': 1.0},
-            'metric_loss_opt': {'type': 'PLCCLoss', 'loss_weight': 0.5},
+            'metric_loss_opt': {'type': 'RankLoss', 'loss_weight': 1.0},
             'aux_loss': {'load_balance_weight': 0.01, 'router_z_weight': 0.001},
         },
         'val': {'val_freq': val_freq(setup), 'save_img': False, 'key_metric': 'srcc', 'metrics': METRICS},
@@ -306,15 +353,15 @@ def flops_per_crop(network: dict, size: int = 224) -> int:
 
 
 @torch.inference_mode()
-def latencies_ms(networks: dict[str, dict], image_size: tuple[int, int], repeats: int = 30) -> dict[str, float]:
-    """Median CPU milliseconds per dataset-sized image (all ``test_sample`` crops) of each network.
+def latencies_ms(nets: dict[str, torch.nn.Module], image_size: tuple[int, int], repeats: int = 30) -> dict[str, float]:
+    """Median CPU milliseconds per dataset-sized image (all its test crops) of each network or metric.
 
-    The networks are timed in turns (one image each, round after round) after a warm-up, so that
-    load from other processes on a shared machine falls on all of them alike.
+    They are timed in turns (one image each, round after round) after a warm-up, so that load
+    from other processes on a shared machine falls on all of them alike.
     """
-    nets = {name: build_network(copy.deepcopy(options)).eval() for name, options in networks.items()}
     image = torch.rand(1, 3, *image_size)
     for net in nets.values():
+        net.eval()
         for _ in range(3):
             net(image)
     times = {name: [] for name in nets}
@@ -326,16 +373,50 @@ def latencies_ms(networks: dict[str, dict], image_size: tuple[int, int], repeats
     return {name: 1000.0 * statistics.median(values) for name, values in times.items()}
 
 
+def sign_test_p(wins: int, losses: int) -> float:
+    """Two-sided sign-test p-value of ``wins`` against ``losses`` (ties left out)."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(wins, losses) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def paired_differences(split_rows: list[dict], name: str, against: str = 'lifeiqa') -> dict:
+    """Test SRCC of head ``name`` minus that of ``against``, split by split: median, range, wins, sign test.
+
+    Only splits both have are paired; an empty dict when there are none (or ``name`` is ``against``).
+    """
+    srcc = {
+        head: {int(r['split']): float(r['test_srcc']) for r in split_rows if r['head'] == head}
+        for head in (name, against)
+    }
+    common = sorted(set(srcc[name]) & set(srcc[against]))
+    if name == against or not common:
+        return {}
+    diffs = [srcc[name][s] - srcc[against][s] for s in common]
+    wins, losses = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+    return {
+        f'srcc_minus_{against}_median': statistics.median(diffs),
+        f'srcc_minus_{against}_min': min(diffs),
+        f'srcc_minus_{against}_max': max(diffs),
+        f'splits_above_{against}': f'{wins}/{len(common)}',
+        'sign_test_p': sign_test_p(wins, losses),
+    }
+
+
 def summarize(split_rows: list[dict], setup: Setup) -> list[dict]:
-    """One row per head: medians and ranges of the test scores over splits, then the head's cost."""
-    heads = list(dict.fromkeys(row['head'] for row in split_rows))
-    networks = {name: HEADS[name].network(setup) for name in heads}
-    latency = latencies_ms(networks, setup.image_size)
+    """One row per head or classic metric: medians and ranges of the test scores over splits, the
+    paired differences against Life-IQA, then the cost (parameters and FLOPs for heads only)."""
+    names = list(dict.fromkeys(row['head'] for row in split_rows))
+    networks = {name: HEADS[name].network(setup) for name in names if name in HEADS}
+    modules = {name: build_network(copy.deepcopy(options)) for name, options in networks.items()}
+    modules.update({name: create_metric(name, device='cpu') for name in names if name in CLASSIC})
+    latency = latencies_ms(modules, setup.image_size)
     rows = []
-    for name in heads:
+    for name in names:
         per_split = [row for row in split_rows if row['head'] == name]
-        total, head_params = parameter_counts(networks[name], setup.backbone)
-        row = {'head': name, 'label': HEADS[name].label, 'splits': len(per_split)}
+        row = {'head': name, 'label': HEADS[name].label if name in HEADS else CLASSIC[name], 'splits': len(per_split)}
         for metric in METRICS:
             values = [float(result[f'test_{metric}']) for result in per_split]
             row.update(
@@ -345,10 +426,11 @@ def summarize(split_rows: list[dict], setup: Setup) -> list[dict]:
                     f'{metric}_max': max(values),
                 }
             )
+        row.update(paired_differences(split_rows, name))
+        if name in networks:
+            total, head_params = parameter_counts(networks[name], setup.backbone)
+            row.update(params_total=total, params_head=head_params, gflops_224=flops_per_crop(networks[name]) / 1e9)
         row.update(
-            params_total=total,
-            params_head=head_params,
-            gflops_224=flops_per_crop(networks[name]) / 1e9,
             latency_ms=latency[name],
             train_s_median=statistics.median(float(result['train_s']) for result in per_split),
         )
@@ -356,17 +438,27 @@ def summarize(split_rows: list[dict], setup: Setup) -> list[dict]:
     return rows
 
 
-def write_csv(rows: list[dict], path: Path, data: Path) -> Path:
-    """Write dict rows (all with the same keys) as CSV, floats with 4 decimals, traced to ``data``."""
-    rounded = [{k: f'{v:.4f}' if isinstance(v, float) else v for k, v in row.items()} for row in rows]
-    return write_results(rounded, path, provenance(dataset=data))
+def write_csv(rows: list[dict], path: Path, traced: dict[str, str]) -> Path:
+    """Write dict rows as CSV (columns: every key, in first-seen order; missing cells empty), floats
+    with 4 decimals, each row followed by the ``traced`` columns (:func:`provenance`)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    rounded = [
+        {k: f'{row[k]:.4f}' if isinstance(row.get(k), float) else row.get(k, '') for k in columns} for row in rows
+    ]
+    return write_results(rounded, path, traced)
+
+
+def read_csv(path: Path) -> list[dict]:
+    """Rows of a CSV this script wrote."""
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
 
 
 def plot(rows: list[dict], path: Path, title: str) -> Path:
     """Median test SRCC (bars: min-max over splits) against head parameters, GFLOPs per crop and CPU latency.
 
     The first two axes are logarithmic: the backbone dominates the FLOPs, the heads span four
-    orders of magnitude in parameters.
+    orders of magnitude in parameters. Classic metrics appear on the latency axis only.
     """
     import matplotlib
 
@@ -379,9 +471,19 @@ def plot(rows: list[dict], path: Path, title: str) -> Path:
         (axes[1], 'gflops_224', 'GFLOPs per 224x224 crop (whole network)', 'log'),
         (axes[2], 'latency_ms', 'CPU ms per image (all test crops, 1 thread)', 'linear'),
     ):
-        for row in rows:
+        for index, row in enumerate(rows):
+            if key not in row:  # classic metrics have no parameters or counted FLOPs
+                continue
             low, high = row['srcc_median'] - row['srcc_min'], row['srcc_max'] - row['srcc_median']
-            ax.errorbar(row[key], row['srcc_median'], yerr=[[low], [high]], fmt='o', capsize=4, label=row['label'])
+            ax.errorbar(
+                row[key],
+                row['srcc_median'],
+                yerr=[[low], [high]],
+                fmt='o',
+                capsize=4,
+                color=f'C{index % 10}',
+                label=row['label'],
+            )
             ax.annotate(
                 row['head'], (row[key], row['srcc_median']), textcoords='offset points', xytext=(5, 4), fontsize=8
             )
@@ -412,34 +514,50 @@ def log_pyiqa_to(path: Path) -> Path:
     return path
 
 
-def train_and_test(heads: list[str], data: Path, setup: Setup, work: Path, splits_csv: Path) -> list[dict]:
-    """Train every head on every split and score it on the test part.
+def test_classic(name: str, data: Path, split: int, setup: Setup) -> dict[str, float]:
+    """SRCC and PLCC of one of pyiqa's classic metrics on the test part of a split (same evaluation path)."""
+    result = evaluate(create_metric(name, device='cpu'), dataset_options(data, 'test', split, setup), 'cpu')
+    return {'srcc': result.srcc, 'plcc': result.plcc}
 
-    ``splits_csv`` is rewritten after every split, so that a run cut short keeps what it finished.
+
+def train_and_test(
+    names: list[str], data: Path, setup: Setup, work: Path, splits_csv: Path, resume: bool = False
+) -> list[dict]:
+    """Train every head on every split and score it on the test part; score the classic metrics there too.
+
+    ``splits_csv`` is rewritten after every split, each row traced to the code and data that made
+    it, so that a run cut short keeps what it finished; with ``resume`` its rows are kept and
+    those (name, split) pairs are not run again.
 
     Returns:
-        One row per head and split.
+        One row per head (or classic metric) and split.
     """
-    rows = []
-    for name in heads:
+    traced = provenance(dataset=data)
+    rows = read_csv(splits_csv) if resume and splits_csv.is_file() else []
+    done = {(row['head'], int(row['split'])) for row in rows}
+    for name in names:
         for split in range(1, setup.splits + 1):
+            if (name, split) in done:
+                continue
             start = time.perf_counter()
-            checkpoint, best_val = train_split(name, data, split, setup, work)
-            train_s = time.perf_counter() - start
-            test = test_scores(HEADS[name].network(setup), checkpoint, data, split, setup)
+            if name in CLASSIC:
+                test, best_val = test_classic(name, data, split, setup), None
+            else:
+                checkpoint, best_val = train_split(name, data, split, setup, work)
+                test = test_scores(HEADS[name].network(setup), checkpoint, data, split, setup)
             row = {
                 'head': name,
                 'split': split,
                 # pyiqa labels its end-of-training check with an iteration past total_iter
-                'best_val_iter': min(best_val['srcc']['iter'], setup.iters),
-                'val_srcc': best_val['srcc']['val'],
+                'best_val_iter': min(best_val['srcc']['iter'], setup.iters) if best_val else '',
+                'val_srcc': best_val['srcc']['val'] if best_val else '',
                 'test_srcc': test['srcc'],
                 'test_plcc': test['plcc'],
-                'train_s': train_s,
+                'train_s': time.perf_counter() - start if best_val else 0.0,
             }
             print(f'[accuracy] {name} split {split}: ' + ', '.join(f'{k}={v}' for k, v in row.items()), flush=True)
-            rows.append(row)
-            write_csv(rows, splits_csv, data)
+            rows.append({**row, **traced})
+            write_csv(rows, splits_csv, {})
     return rows
 
 
@@ -448,24 +566,44 @@ def report(split_rows: list[dict], setup: Setup, out: Path, prefix: str, data: P
     rows = summarize(split_rows, setup)
     for row in rows:
         print(f'[accuracy] {row}', flush=True)
-    write_csv(rows, out / f'{prefix}.csv', data)
+    write_csv(rows, out / f'{prefix}.csv', provenance(dataset=data))
+    pretrained = 'ImageNet' if setup.backbone_pretrain else 'from scratch'
     title = (
-        f'{setup.backbone} from scratch, synthetic set, {setup.splits} splits, {setup.iters} iters x '
+        f'{setup.backbone} ({pretrained}), synthetic set, {setup.splits} splits, {setup.iters} iters x '
         f'batch {setup.batch_size}, {setup.crop_size}px crops'
     )
     plot(rows, out / f'{prefix}.png', title)
     return rows
 
 
-def run(heads: list[str], data: Path, setup: Setup, work: Path, out: Path, prefix: str) -> list[dict]:
-    """Train and test every head on every split, then measure costs and write the CSVs and the plot."""
+def run(
+    names: list[str],
+    data: Path,
+    setup: Setup,
+    work: Path,
+    out: Path,
+    prefix: str,
+    photos: Path | None = None,
+    resume: bool = False,
+) -> list[dict]:
+    """Train and test every head on every split, score the classic metrics, then measure costs and
+    write the CSVs and the plot."""
     log_pyiqa_to(work / f'{prefix}_pyiqa.log')
-    prepare_dataset(data, setup)
-    split_rows = train_and_test(heads, data, setup, work, out / f'{prefix}_splits.csv')
+    prepare_dataset(data, setup, photos)
+    split_rows = train_and_test(names, data, setup, work, out / f'{prefix}_splits.csv', resume)
     return report(split_rows, setup, out, prefix, data)
 
 
-QUICK = {'splits': 1, 'iters': 4, 'batch_size': 4, 'procedural': 0, 'distortions': ('gaussian_blur', 'jpeg')}
+QUICK = {
+    'splits': 1,
+    'iters': 4,
+    'batch_size': 4,
+    'photos': 3,
+    'levels': 1,
+    'distortions': ('gaussian_blur', 'jpeg'),
+}
+NAMES = [*HEADS, *CLASSIC]
+DEFAULT_NAMES = [*DEFAULT_HEADS, *CLASSIC]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -475,9 +613,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--heads',
         nargs='+',
-        choices=list(HEADS),
-        default=DEFAULT_HEADS,
-        help=f'heads to compare (default: {DEFAULT_HEADS})',
+        choices=NAMES,
+        default=DEFAULT_NAMES,
+        help=f'heads to train and classic metrics to score (default: {DEFAULT_NAMES})',
+    )
+    parser.add_argument(
+        '--photos',
+        type=Path,
+        help=f'folder of photographs (lifeiqa fetch-photos: PHOTOS/images); {defaults.photos} of them, drawn '
+        "with the setup's seed, become the dataset's pristine images (default: scikit-image's photographs)",
     )
     parser.add_argument('--splits', type=int, help=f'splits to train and test (default {defaults.splits})')
     parser.add_argument('--iters', type=int, help=f'training iterations per split (default {defaults.iters})')
@@ -494,6 +638,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--out', type=Path, default=RESULTS, help='folder for the CSVs and the plot')
     parser.add_argument(
         '--name', help='output file prefix: OUT/NAME.csv, NAME_splits.csv, NAME.png (default: accuracy, accuracy_quick)'
+    )
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='keep the rows of OUT/NAME_splits.csv and run only the (head, split) pairs it lacks',
     )
     parser.add_argument(
         '--report-only',
@@ -524,11 +673,10 @@ def main(argv: list[str] | None = None) -> int:
         splits_csv = args.out / f'{name}_splits.csv'
         if not splits_csv.is_file():
             raise SystemExit(f'--report-only: no per-split results at {splits_csv}; train first (drop --report-only)')
-        with open(splits_csv, newline='') as f:
-            report(list(csv.DictReader(f)), setup, args.out, name, data)
+        report(read_csv(splits_csv), setup, args.out, name, data)
         return 0
     print(f'[accuracy] setup: {asdict(setup)}; data: {data}', flush=True)
-    run(args.heads, data, setup, args.work, args.out, name)
+    run(args.heads, data, setup, args.work, args.out, name, args.photos, args.resume)
     return 0
 
 

@@ -17,70 +17,75 @@ option dicts like any pyiqa arch.
 
 from __future__ import annotations
 
+from functools import partial
+
 import timm
 import torch
-from pyiqa.archs.arch_util import random_crop, uniform_crop
 from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.archs.topiq_arch import CFANet
 from pyiqa.utils.registry import ARCH_REGISTRY
 from torch import nn
 
+from pyiqa_lifeiqa.archs.crops import take_crops
+from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
 
-def protocol_crops(x: torch.Tensor, crop_size: int, test_sample: int, training: bool) -> tuple[torch.Tensor, int]:
-    """Crops as :class:`~pyiqa_lifeiqa.archs.lifeiqa_arch.LifeIQA` takes them.
 
-    An input of exactly ``crop_size`` x ``crop_size`` is used as is; otherwise one random crop
-    per image in training and ``test_sample`` uniform crops per image in eval mode.
+def backbone_weights(model: nn.Module, name: str, pretrained: bool) -> nn.Module:
+    """Give the timm backbone ``model`` its ImageNet weights, offline, as ``LifeIQA`` does.
 
-    Args:
-        x: Images (N, 3, H, W).
-        crop_size: Side of the square crops.
-        test_sample: Crops per image in eval mode.
-        training: Whether the calling module is in training mode.
-
-    Returns:
-        The crops (N * per_image, 3, crop_size, crop_size) and ``per_image``.
+    Only backbones whose weights ship in a pip package (:data:`BACKBONE_SOURCES`) can be
+    pretrained here; nothing is downloaded.
     """
-    if x.dim() != 4 or x.shape[1] != 3:
-        raise ValueError(f'expected RGB images shaped (N, 3, H, W), got shape {tuple(x.shape)}')
-    if x.shape[-2:] == (crop_size, crop_size):
-        return x, 1
-    if training:
-        return random_crop(x, crop_size, 1), 1
-    return uniform_crop(x, crop_size, test_sample), test_sample
+    if pretrained:
+        if name not in BACKBONE_SOURCES:
+            raise ValueError(f'no offline ImageNet weights for {name!r}; use one of {sorted(BACKBONE_SOURCES)}')
+        load_backbone_weights(model, name)
+    return model
+
+
+def normalisation(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    """The input mean and std (1, 3, 1, 1) a timm backbone's weights were trained with."""
+    cfg = model.pretrained_cfg
+    mean = cfg.get('mean', IMAGENET_DEFAULT_MEAN)
+    std = cfg.get('std', IMAGENET_DEFAULT_STD)
+    return torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
 
 
 @ARCH_REGISTRY.register()
 class GAPLinearIQA(nn.Module):
     """Global average pooling of the backbone's last stage, then one linear layer.
 
-    Crops follow :func:`protocol_crops`; the scores of an image's crops are averaged.
+    Crops follow Life-IQA's policy (:func:`~pyiqa_lifeiqa.archs.crops.take_crops`); the scores of
+    an image's crops are averaged.
 
     Args:
         backbone: timm model name.
         crop_size: Side of the square crops.
-        test_sample: Crops per image in eval mode.
-        backbone_pretrain: Load timm's ImageNet weights (a download).
+        test_sample: Least number of crops per image in eval mode.
+        working_size: Shorter side images are resized to before cropping (None: kept).
+        backbone_pretrain: Initialise the backbone with its offline ImageNet weights.
     """
 
     def __init__(
         self,
-        backbone: str = 'regnetx_002',
+        backbone: str = 'tf_efficientnet_lite0',
         crop_size: int = 224,
         test_sample: int = 10,
+        working_size: int | None = None,
         backbone_pretrain: bool = False,
     ):
         super().__init__()
-        self.crop_size = crop_size
-        self.test_sample = test_sample
-        self.backbone = timm.create_model(backbone, pretrained=backbone_pretrain, num_classes=0, global_pool='avg')
+        self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
+        model = timm.create_model(backbone, pretrained=False, num_classes=0, global_pool='avg')
+        self.backbone = backbone_weights(model, backbone, backbone_pretrain)
         self.fc = nn.Linear(self.backbone.num_features, 1)
-        self.register_buffer('mean', torch.tensor(IMAGENET_DEFAULT_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(IMAGENET_DEFAULT_STD).view(1, 3, 1, 1), persistent=False)
+        mean, std = normalisation(self.backbone)
+        self.register_buffer('mean', mean, persistent=False)
+        self.register_buffer('std', std, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Score RGB images (N, 3, H, W) in [0, 1]; returns (N, 1)."""
-        crops, per_image = protocol_crops(x, self.crop_size, self.test_sample, self.training)
+        crops, per_image = self.crop_policy(x, training=self.training)
         scores = self.fc(self.backbone((crops - self.mean) / self.std))
         return scores.view(-1, per_image).mean(dim=1, keepdim=True)
 
@@ -89,26 +94,38 @@ class GAPLinearIQA(nn.Module):
 class TopiqNRScratch(CFANet):
     """TOPIQ NR (``CFANet``, ``use_ref=False``, nothing downloaded) with a trainable backbone BatchNorm.
 
-    Crops follow :func:`protocol_crops` (CFANet's own multi-crop path is not used: in pyiqa
-    0.1.16 its no-reference branch keeps only the first image's crops).
+    Crops follow Life-IQA's policy (:func:`~pyiqa_lifeiqa.archs.crops.take_crops`; CFANet's own
+    multi-crop path is not used: in pyiqa 0.1.16 its no-reference branch keeps only the first
+    image's crops). Inputs are normalised with the backbone's own mean and std.
 
     Args:
         crop_size: Side of the square crops.
-        test_sample: Crops per image in eval mode.
+        test_sample: Least number of crops per image in eval mode.
+        working_size: Shorter side images are resized to before cropping (None: kept).
         train_bn: Train the backbone's BatchNorm like the rest of the network (True), or keep
             CFANet's frozen BatchNorm (False).
-        **kwargs: Other ``CFANet`` arguments; ``use_ref``, ``pretrained``, ``backbone_pretrain``
-            and ``num_crop`` are fixed.
+        backbone_pretrain: Initialise the backbone with its offline ImageNet weights.
+        **kwargs: Other ``CFANet`` arguments; ``use_ref``, ``pretrained`` and ``num_crop`` are fixed.
     """
 
-    def __init__(self, crop_size: int = 224, test_sample: int = 10, train_bn: bool = True, **kwargs):
+    def __init__(
+        self,
+        crop_size: int = 224,
+        test_sample: int = 10,
+        working_size: int | None = None,
+        train_bn: bool = True,
+        backbone_pretrain: bool = False,
+        **kwargs,
+    ):
         # CFANet.__init__ calls fix_bn, which reads this flag: set it first (a plain attribute,
         # so nn.Module's bookkeeping is not needed yet).
         self.train_bn = train_bn
         super().__init__(
             use_ref=False, pretrained=False, backbone_pretrain=False, num_crop=1, crop_size=crop_size, **kwargs
         )
-        self.test_sample = test_sample
+        backbone_weights(self.semantic_model, self.semantic_model_name, backbone_pretrain)
+        self.default_mean, self.default_std = normalisation(self.semantic_model)
+        self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
 
     def fix_bn(self, model: nn.Module) -> None:
         """Freeze the backbone BatchNorm only when ``train_bn`` is False."""
@@ -124,5 +141,5 @@ class TopiqNRScratch(CFANet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Score RGB images (N, 3, H, W) in [0, 1]; returns (N, 1)."""
-        crops, per_image = protocol_crops(x, self.crop_size, self.test_sample, self.training)
+        crops, per_image = self.crop_policy(x, training=self.training)
         return super().forward(crops).view(-1, per_image).mean(dim=1, keepdim=True)

@@ -37,8 +37,10 @@ score_throughput = load_script('score_throughput')
 
 @pytest.fixture
 def tiny_setup():
-    """Every head on the real backbone, but tiny widths, crops, images and budget."""
+    """Every head on a small backbone from scratch, with tiny widths, crops, images and budget."""
     return accuracy.Setup(
+        backbone='regnetx_002',
+        backbone_pretrain=False,
         embed_dim=32,
         num_heads=4,
         num_experts=2,
@@ -103,16 +105,34 @@ def test_lifeiqa_heads_share_width_and_differ_only_in_the_ablated_part(tiny_setu
     assert model_types['topiq_nr'] == model_types['gap_linear'] == 'GeneralIQAModel'
 
 
-def test_protocol_crops_pass_exact_crops_and_average_uniform_crops_in_eval():
+def test_baselines_take_lifeiqa_crops_and_average_them_in_eval(tiny_setup):
+    from pyiqa_lifeiqa.archs.crops import take_crops
+
+    gap = baselines.GAPLinearIQA(backbone='regnetx_002', crop_size=64, test_sample=3).eval()
     x = torch.rand(2, 3, 64, 80)
-    crops, per_image = baselines.protocol_crops(x, 64, 3, training=False)
-    assert (crops.shape, per_image) == ((6, 3, 64, 64), 3)
-    crops, per_image = baselines.protocol_crops(x, 64, 3, training=True)
-    assert (crops.shape, per_image) == ((2, 3, 64, 64), 1)
-    exact = torch.rand(2, 3, 64, 64)
-    assert baselines.protocol_crops(exact, 64, 3, training=False)[0] is exact
-    with pytest.raises(ValueError, match='RGB'):
-        baselines.protocol_crops(torch.rand(2, 4, 64, 64), 64, 3, training=False)
+    crops, per_image = take_crops(x, 64, min_crops=3)
+    with torch.no_grad():
+        per_crop = gap.fc(gap.backbone((crops - gap.mean) / gap.std)).view(2, per_image)
+        assert torch.allclose(gap(x), per_crop.mean(dim=1, keepdim=True), atol=1e-6)
+    assert per_image >= 3
+
+
+def test_baselines_load_the_offline_imagenet_backbone_and_its_normalisation():
+    from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES
+
+    scratch = baselines.GAPLinearIQA(backbone='tf_efficientnet_lite0', crop_size=64)
+    pretrained = baselines.GAPLinearIQA(backbone='tf_efficientnet_lite0', crop_size=64, backbone_pretrain=True)
+    name = 'conv_stem.weight'
+    assert not torch.equal(scratch.backbone.state_dict()[name], pretrained.backbone.state_dict()[name])
+    source = BACKBONE_SOURCES['tf_efficientnet_lite0']
+    assert pretrained.mean.flatten().tolist() == list(source.mean)
+    topiq = baselines.TopiqNRScratch(
+        semantic_model_name='tf_efficientnet_lite0', inter_dim=32, num_heads=4, crop_size=64, backbone_pretrain=True
+    )
+    assert torch.equal(topiq.semantic_model.state_dict()[name], pretrained.backbone.state_dict()[name])
+    assert topiq.default_std.flatten().tolist() == list(source.std)
+    with pytest.raises(ValueError, match='no offline ImageNet weights'):
+        baselines.GAPLinearIQA(backbone='regnetx_002', backbone_pretrain=True)
 
 
 def test_topiq_scratch_trains_backbone_batchnorm_unless_told_to_freeze_it():
@@ -143,28 +163,73 @@ def test_topiq_scratch_trains_backbone_batchnorm_unless_told_to_freeze_it():
 
 
 def test_costs_count_the_head_apart_from_the_backbone(tiny_setup):
+    from pyiqa.archs import build_network
+
     gap = accuracy.HEADS['gap_linear'].network(tiny_setup)
     lifeiqa = accuracy.HEADS['lifeiqa'].network(tiny_setup)
     total, head = accuracy.parameter_counts(gap, tiny_setup.backbone)
     assert head == 368 + 1  # regnetx_002's 368 features -> one score
     assert accuracy.parameter_counts(lifeiqa, tiny_setup.backbone)[1] > head
     assert accuracy.flops_per_crop(lifeiqa) > accuracy.flops_per_crop(gap) > 0
-    latency = accuracy.latencies_ms({'gap': gap, 'lifeiqa': lifeiqa}, tiny_setup.image_size, repeats=2)
+    nets = {'gap': build_network(gap), 'lifeiqa': build_network(lifeiqa)}
+    latency = accuracy.latencies_ms(nets, tiny_setup.image_size, repeats=2)
     assert set(latency) == {'gap', 'lifeiqa'} and min(latency.values()) > 0
 
 
-def test_run_trains_with_pyiqa_tests_on_the_split_and_writes_csv_and_plot(tiny_setup, tiny_dataset, tmp_path):
-    out = tmp_path / 'results'
-    rows = accuracy.run(['gap_linear', 'lifeiqa'], tiny_dataset, tiny_setup, tmp_path / 'work', out, 'acc')
-    assert [row['head'] for row in rows] == ['gap_linear', 'lifeiqa']
+def test_run_trains_with_pyiqa_scores_classic_metrics_and_writes_csv_and_plot(tiny_setup, tiny_dataset, tmp_path):
+    out, work = tmp_path / 'results', tmp_path / 'work'
+    rows = accuracy.run(['gap_linear', 'lifeiqa', 'piqe'], tiny_dataset, tiny_setup, work, out, 'acc')
+    assert [row['head'] for row in rows] == ['gap_linear', 'lifeiqa', 'piqe']
     for row in rows:
         assert -1.0 <= row['srcc_min'] <= row['srcc_median'] <= row['srcc_max'] <= 1.0
+    for row in rows[:2]:
         assert row['params_total'] > row['params_head'] > 0
-    with open(out / 'acc_splits.csv') as f:
-        splits = list(csv.DictReader(f))
-    assert [(r['head'], r['split']) for r in splits] == [('gap_linear', '1'), ('lifeiqa', '1')]
+    assert 'params_total' not in rows[2] and rows[2]['latency_ms'] > 0
+    # paired against Life-IQA split by split
+    assert rows[0]['srcc_minus_lifeiqa_median'] == pytest.approx(rows[0]['srcc_median'] - rows[1]['srcc_median'])
+    assert 'srcc_minus_lifeiqa_median' not in rows[1]
+    splits = accuracy.read_csv(out / 'acc_splits.csv')
+    assert [(r['head'], r['split']) for r in splits] == [('gap_linear', '1'), ('lifeiqa', '1'), ('piqe', '1')]
+    assert all(r['commit'] and r['dataset_meta_sha256'] for r in splits)
     assert (out / 'acc.csv').is_file() and (out / 'acc.png').stat().st_size > 0
-    assert (tmp_path / 'work' / 'experiments' / 'lifeiqa_split01' / 'models' / 'net_best.pth').is_file()
+    checkpoint = work / 'experiments' / 'lifeiqa_split01' / 'models' / 'net_best.pth'
+    assert checkpoint.is_file()
+
+    # resumed: the finished pairs are kept and not trained again
+    before = checkpoint.stat().st_mtime_ns
+    accuracy.train_and_test(['gap_linear', 'lifeiqa'], tiny_dataset, tiny_setup, work, out / 'acc_splits.csv', True)
+    assert accuracy.read_csv(out / 'acc_splits.csv') == splits
+    assert checkpoint.stat().st_mtime_ns == before
+
+
+def test_paired_differences_count_splits_and_give_a_sign_test():
+    rows = [
+        {'head': head, 'split': split, 'test_srcc': value}
+        for head, values in (('lifeiqa', (0.5, 0.6, 0.7, 0.8, 0.9)), ('gap_linear', (0.6, 0.7, 0.8, 0.9, 1.0)))
+        for split, value in enumerate(values, start=1)
+    ]
+    paired = accuracy.paired_differences(rows, 'gap_linear')
+    assert paired['srcc_minus_lifeiqa_median'] == pytest.approx(0.1)
+    assert paired['splits_above_lifeiqa'] == '5/5'
+    assert paired['sign_test_p'] == pytest.approx(2 / 32)  # the smallest two-sided p that 5 splits can give
+    assert accuracy.paired_differences(rows, 'lifeiqa') == {}
+    assert accuracy.sign_test_p(2, 2) == 1.0
+
+
+def test_photo_sample_is_seeded_and_links_the_chosen_photographs(tmp_path):
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    for index in range(6):
+        Image.new('RGB', (8, 8)).save(photos / f'p{index}.png')
+    (photos / 'notes.txt').write_text('not an image')
+    first = accuracy.photo_sample(photos, 3, 0, tmp_path / 'a')
+    again = accuracy.photo_sample(photos, 3, 0, tmp_path / 'b')
+    chosen = (first / 'photos.txt').read_text().split()
+    assert chosen == (again / 'photos.txt').read_text().split() and len(chosen) == 3
+    assert sorted(p.name for p in first.glob('*.png')) == chosen
+    assert all((first / name).resolve() == (photos / name).resolve() for name in chosen)
+    with pytest.raises(SystemExit, match='has 6 images'):
+        accuracy.photo_sample(photos, 7, 0, tmp_path / 'c')
 
 
 def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monkeypatch):
@@ -180,8 +245,10 @@ def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monke
         }
         for s, v in ((1, 0.2), (2, 0.6), (3, 0.4))
     ]
-    accuracy.write_csv(splits, tmp_path / 'acc_splits.csv', tmp_path / 'data')
-    tiny = accuracy.Setup(embed_dim=32, num_heads=4, crop_size=64, image_size=(64, 80))
+    accuracy.write_csv(splits, tmp_path / 'acc_splits.csv', {})
+    tiny = accuracy.Setup(
+        backbone='regnetx_002', backbone_pretrain=False, embed_dim=32, num_heads=4, crop_size=64, image_size=(64, 80)
+    )
     monkeypatch.setattr(accuracy, 'Setup', lambda: tiny)  # main() builds the default Setup()
     assert accuracy.main(['--report-only', '--name', 'acc', '--out', str(tmp_path)]) == 0
     with open(tmp_path / 'acc.csv') as f:
