@@ -48,6 +48,7 @@ import baselines  # noqa: E402, F401  (registers GAPLinearIQA and TopiqNRScratch
 import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: E402, F401  (registers LifeIQA)
 import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: E402, F401  (registers LifeIQAModel)
 from pyiqa_lifeiqa.benchmark import evaluate, provenance, write_results  # noqa: E402
+from pyiqa_lifeiqa.data.pseudo_mos import FR_METRICS  # noqa: E402
 from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
 from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS  # noqa: E402
 from pyiqa_lifeiqa.weights import load_weights_into  # noqa: E402
@@ -79,7 +80,7 @@ class Setup:
     image_size: tuple[int, int] = (192, 256)
     photos: int = 80
     levels: int = 3
-    metrics: tuple[str, ...] = ('gmsd', 'nlpd', 'vsi')
+    metrics: tuple[str, ...] = FR_METRICS
     distortions: tuple[str, ...] = (
         'gaussian_blur',
         'motion_blur',

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pyiqa_lifeiqa.data.pseudo_mos import FR_METRICS
+
 
 def parse_size(text: str) -> tuple[int, int]:
     """Parse ``HxW`` (e.g. ``384x512``) into ``(height, width)``."""
@@ -25,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help='Write a synthetic KADID-like IQA dataset with pseudo-MOS from FR metrics.',
         description=(
             'Distort pristine images at increasing severities and label every image with a pseudo-MOS '
-            'fused from pyiqa FR metrics (ms_ssim, fsim, gmsd, vif, nlpd). Writes OUT/images/*.png, '
+            f'fused from pyiqa FR metrics (default {", ".join(FR_METRICS)}). Writes OUT/images/*.png, '
             'OUT/meta_info.csv and OUT/splits.pkl (pyiqa GeneralNRDataset layout).'
         ),
     )
@@ -52,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         '--metrics',
         type=parse_names,
-        help='comma-separated pyiqa FR metrics to fuse (default: ms_ssim,fsim,gmsd,vif,nlpd)',
+        help=f"comma-separated pyiqa FR metrics to fuse (default: {','.join(FR_METRICS)}, the shipped model's)",
     )
     parser.add_argument(
         '--workers', type=int, default=1, help='processes that render the images (default: 1; same files)'
@@ -65,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     """Run ``make-synthetic``."""
     from pyiqa_lifeiqa.data.distortions import DISTORTIONS
-    from pyiqa_lifeiqa.data.synthetic import FR_METRICS, make_synthetic_dataset
+    from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset
 
     if args.list_distortions:
         print('\n'.join(DISTORTIONS))

@@ -10,7 +10,7 @@ import timm
 import torch
 
 from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
-from pyiqa_lifeiqa.data.synthetic import skimage_photo
+from pyiqa_lifeiqa.data.pristine import skimage_photo
 from pyiqa_lifeiqa.weights import backbones
 from pyiqa_lifeiqa.weights.backbones import (
     BACKBONE_SOURCES,

@@ -1,0 +1,55 @@
+"""Random views of a photograph: crops at an output aspect ratio, mirrored, optionally re-toned.
+
+``make-synthetic --crops N [--vary-tone]`` turns each photograph into N such views, so that a
+few photographs give many references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageOps
+
+
+def random_view(
+    image: Image.Image, size: tuple[int, int], rng: np.random.Generator, vary_tone: bool = False
+) -> Image.Image:
+    """A random crop of ``image`` with the aspect ratio of ``size``, mirrored half of the time.
+
+    The crop covers a uniform fraction of the largest such crop's area, from the area of ``size``
+    (no upsampling, when the image is large enough) or 10 %, whichever is larger, up to all of it.
+    With ``vary_tone`` its tone is changed too: a gamma in [0.6, 2.2] (most views darker),
+    contrast around the mean scaled by [0.6, 1], and greyscale in a quarter of the views. A
+    changed view is still a clean image: its distorted versions are labelled against it.
+
+    Args:
+        image: An RGB image.
+        size: ``(height, width)`` whose aspect ratio the crop takes.
+        rng: The random generator.
+        vary_tone: Whether to change the tone as well.
+
+    Returns:
+        The view, an RGB image (not yet resized to ``size``).
+    """
+    height, width = size
+    largest = min(image.width, image.height * width / height)
+    smallest = min(largest, max(width, largest * np.sqrt(0.1)))
+    crop_width = np.sqrt(rng.uniform(smallest**2, largest**2))
+    crop = (max(1, round(crop_width)), max(1, round(crop_width * height / width)))
+    left = int(rng.integers(0, image.width - crop[0] + 1))
+    top = int(rng.integers(0, image.height - crop[1] + 1))
+    view = image.crop((left, top, left + crop[0], top + crop[1]))
+    if rng.random() < 0.5:
+        view = ImageOps.mirror(view)
+    if not vary_tone:
+        return view
+    pixels = (np.asarray(view, np.float32) / 255.0) ** rng.uniform(0.6, 2.2)
+    pixels = pixels.mean() + (pixels - pixels.mean()) * rng.uniform(0.6, 1.0)
+    view = Image.fromarray(np.clip(pixels * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    return view.convert('L').convert('RGB') if rng.random() < 0.25 else view
+
+
+def seeded_view(load: Callable[[], Image.Image], size: tuple[int, int], vary_tone: bool, key: list[int]) -> Image.Image:
+    """:func:`random_view` of ``load()`` drawn from a generator seeded by ``key`` (a picklable job)."""
+    return random_view(load(), size, np.random.default_rng(key), vary_tone)
