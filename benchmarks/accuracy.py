@@ -51,7 +51,7 @@ from pyiqa_lifeiqa.benchmark import evaluate, provenance, write_results  # noqa:
 from pyiqa_lifeiqa.data.pseudo_mos import FR_METRICS  # noqa: E402
 from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
 from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS  # noqa: E402
-from pyiqa_lifeiqa.weights import load_weights_into  # noqa: E402
+from pyiqa_lifeiqa.weights.checkpoint import load_weights_into  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 METRICS = {'srcc': {'type': 'calculate_srcc'}, 'plcc': {'type': 'calculate_plcc'}}

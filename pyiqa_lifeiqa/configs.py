@@ -1,9 +1,8 @@
 """The lifeiqa metric entries for pyiqa's ``DEFAULT_CONFIGS`` (plain data; no torch, no pyiqa).
 
-Each metric loads one weight set; its architecture is that weight set's config.
+Each metric loads one weight set and builds the network of that weight set's config (the arch's
+``config`` argument takes the weight set's name).
 """
-
-from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
 
 # metric name -> rough score range (pyiqa shows it; the real range may vary)
 _SCORE_RANGES = {
@@ -13,7 +12,7 @@ _SCORE_RANGES = {
 
 METRIC_CONFIGS: dict[str, dict] = {
     name: {
-        'metric_opts': {'type': 'LifeIQA', **WEIGHT_SETS[name].config, 'pretrained': True, 'weight_set': name},
+        'metric_opts': {'type': 'LifeIQA', 'config': name, 'pretrained': True, 'weight_set': name},
         'metric_mode': 'NR',
         'lower_better': False,
         'score_range': score_range,

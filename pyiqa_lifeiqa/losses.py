@@ -98,7 +98,7 @@ class LifeIQALoss(nn.Module):
         pred = prepare_input(pred, self.net.mean.dtype, check_values=False)  # no host sync in a training step
         if target is not None and target.shape != pred.shape:
             raise ValueError(f'target shape {tuple(target.shape)} differs from pred shape {tuple(pred.shape)}')
-        crop, working = self.net.config['crop_size'], self.net.config['working_size']
+        crop, working = self.net.config.crop_size, self.net.config.working_size
         factor = 1 + self.rescale * (2 * torch.rand(()).item() - 1)
         working = max(crop, round((working or min(pred.shape[-2:])) * factor))
         pred = resize_to_working_size(pred, working, crop)

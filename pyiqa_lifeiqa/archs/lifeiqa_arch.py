@@ -16,6 +16,7 @@ with a graph convolution (GCN) and then cross-attends to the memory. A mixture-o
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import timm
 import torch
@@ -25,8 +26,11 @@ from pyiqa.utils.registry import ARCH_REGISTRY
 from timm.layers import Format, Mlp
 from torch import nn
 
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.archs.crops import take_crops
 from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
+from pyiqa_lifeiqa.weights.checkpoint import load_weights_into
+from pyiqa_lifeiqa.weights.registry import get_weight_set
 
 MIN_INPUT_SIZE = 16
 # How far outside [0, 1] an input may stray before it is refused: wide enough for an unclamped
@@ -386,37 +390,22 @@ def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32, check_val
 class LifeIQA(nn.Module):
     """Life-IQA: a GCN-enhanced query decoder with a mixture-of-experts head.
 
+    The network is described by a :class:`~pyiqa_lifeiqa.archs.config.LifeIQAConfig`; its
+    fields (``backbone``, ``embed_dim``, ``crop_size``, ...: see there) are also accepted as
+    keyword arguments, as pyiqa passes option files' entries, and override ``config``'s. The
+    backbone may be any timm model with ``features_only`` and at least two stages; channel
+    counts come from its ``feature_info``, and channels-last (Swin) and channels-first
+    (ConvNeXt, EfficientNet) outputs both work. An input of exactly ``crop_size`` x
+    ``crop_size`` is a crop already and is taken as is.
+
     Args:
-        backbone: timm model name; it must offer ``features_only`` with at least two stages.
-            Channel counts come from its ``feature_info``; channels-last (Swin) and
-            channels-first (ConvNeXt, ResNet) outputs both work.
-        embed_dim: Decoder width D.
-        num_queries: Learned queries N.
-        depth: Decoder layers.
-        num_heads: Cross-attention heads.
-        num_experts: Experts in the head's MoE (1 gives a plain MLP head: the "MoE replaced by
-            FFN" ablation).
-        top_k: Experts per token.
-        grid_size: The memory stage is average-pooled onto a grid_size x grid_size grid.
-        learnable_adjacency: Learn the GCN adjacency (paper text) instead of the fixed
-            normalised form (authors' code).
-        query_mixer: ``'gcn'`` or ``'self_attn'`` (the "GCN replaced by self-attention" ablation).
-        decoder: ``'lifeiqa'`` or ``'vanilla'`` (a same-width pre-norm Transformer decoder with
-            self-attention, cross-attention and FFN, as the paper's baseline).
-        crop_size: Side of the square crops fed to the backbone.
-        test_sample: Least number of crops per image in eval mode. The crops cover the whole
-            image, from the top-left to the bottom-right corner
-            (:func:`~pyiqa_lifeiqa.archs.crops.crop_positions`); their scores are averaged.
-        working_size: Before cropping (in eval and in training), every image's shorter side is
-            resized to this many pixels (antialiased, aspect ratio kept), so scores compare
-            across image sizes. None keeps the native size (an image whose shorter side is below
-            ``crop_size`` is upsampled to it). An input of exactly ``crop_size`` x ``crop_size``
-            is a crop already and is taken as is.
+        config: The network; a weight set's name (e.g. ``'lifeiqa'``) takes that weight set's
+            config. None: the paper's defaults.
         drop_path_rate: Stochastic depth of the backbone (0 for backbones without it).
         dropout: Dropout in the MoE head.
         balance_loss: Form of the MoE load-balance loss (training only), ``'switch'`` or
             ``'paper'``; see :class:`MoE`.
-        pretrained: Load a weight set from the registry (``pyiqa_lifeiqa.weights``).
+        pretrained: Load a weight set from the registry (``pyiqa_lifeiqa.weights.registry``).
         pretrained_model_path: Weight file or URL, used instead of the registry's file.
         weight_set: Registry name of the weight set to load when ``pretrained`` is True.
         backbone_pretrain: Initialise the backbone with ImageNet weights: offline from an
@@ -424,24 +413,15 @@ class LifeIQA(nn.Module):
             :data:`~pyiqa_lifeiqa.weights.backbones.BACKBONE_SOURCES` (EfficientNet-Lite),
             otherwise timm's (a download). Skipped when full weights are loaded, since they
             replace it.
+        **fields: :class:`~pyiqa_lifeiqa.archs.config.LifeIQAConfig` fields.
+
+    Raises:
+        ConfigError: An unknown field, or a value the config does not allow.
     """
 
     def __init__(
         self,
-        backbone: str = 'swin_base_patch4_window7_224',
-        embed_dim: int = 384,
-        num_queries: int = 6,
-        depth: int = 4,
-        num_heads: int = 6,
-        num_experts: int = 4,
-        top_k: int = 2,
-        grid_size: int = 7,
-        learnable_adjacency: bool = False,
-        query_mixer: str = 'gcn',
-        decoder: str = 'lifeiqa',
-        crop_size: int = 224,
-        test_sample: int = 10,
-        working_size: int | None = None,
+        config: LifeIQAConfig | str | None = None,
         drop_path_rate: float = 0.1,
         dropout: float = 0.1,
         balance_loss: str = 'switch',
@@ -449,38 +429,23 @@ class LifeIQA(nn.Module):
         pretrained_model_path: str | None = None,
         weight_set: str | None = None,
         backbone_pretrain: bool = True,
+        **fields: Any,
     ):
         super().__init__()
-        if num_experts < 1:
-            raise ValueError(f'num_experts must be >= 1, got {num_experts}')
-        if working_size is not None and working_size < crop_size:
-            raise ValueError(f'working_size ({working_size}) must be at least crop_size ({crop_size})')
-        self.grid_size = grid_size
+        if isinstance(config, str):
+            config = get_weight_set(config).config
+        self.config = (config or LifeIQAConfig()).updated(**fields)
+        cfg = self.config
+        self.grid_size = cfg.grid_size
         # The crops scored of an image (picklable, so that data loader workers can take them).
-        self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
-        # Constructor arguments that rebuild this architecture (recorded in saved weight files).
-        self.config = dict(
-            backbone=backbone,
-            embed_dim=embed_dim,
-            num_queries=num_queries,
-            depth=depth,
-            num_heads=num_heads,
-            num_experts=num_experts,
-            top_k=top_k,
-            grid_size=grid_size,
-            learnable_adjacency=learnable_adjacency,
-            query_mixer=query_mixer,
-            decoder=decoder,
-            crop_size=crop_size,
-            test_sample=test_sample,
-            working_size=working_size,
-            dropout=dropout,
+        self.crop_policy = partial(
+            take_crops, crop_size=cfg.crop_size, min_crops=cfg.test_sample, working_size=cfg.working_size
         )
         load_weights = pretrained or pretrained_model_path is not None
 
-        offline_backbone = backbone_pretrain and not load_weights and backbone in BACKBONE_SOURCES
+        offline_backbone = backbone_pretrain and not load_weights and cfg.backbone in BACKBONE_SOURCES
         self.backbone = timm.create_model(
-            backbone,
+            cfg.backbone,
             pretrained=backbone_pretrain and not load_weights and not offline_backbone,
             features_only=True,
             out_indices=(-2, -1),
@@ -488,26 +453,27 @@ class LifeIQA(nn.Module):
             **({'drop_path_rate': drop_path_rate} if drop_path_rate else {}),
         )
         if offline_backbone:
-            load_backbone_weights(self.backbone, backbone)
+            load_backbone_weights(self.backbone, cfg.backbone)
         self.channels_last = Format(getattr(self.backbone, 'output_fmt', Format.NCHW)) == Format.NHWC
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
-        cfg = self.backbone.pretrained_cfg
+        normalisation = self.backbone.pretrained_cfg
         for name, default in (('mean', IMAGENET_DEFAULT_MEAN), ('std', IMAGENET_DEFAULT_STD)):
-            self.register_buffer(name, torch.tensor(cfg.get(name, default)).view(1, 3, 1, 1), persistent=False)
+            value = torch.tensor(normalisation.get(name, default)).view(1, 3, 1, 1)
+            self.register_buffer(name, value, persistent=False)
 
-        self.memory_proj = nn.Linear(mem_ch, embed_dim)
-        self.global_proj = nn.Conv2d(glob_ch, embed_dim, kernel_size=1)
-        self.queries = nn.Parameter(torch.zeros(1, num_queries, embed_dim))
+        self.memory_proj = nn.Linear(mem_ch, cfg.embed_dim)
+        self.global_proj = nn.Conv2d(glob_ch, cfg.embed_dim, kernel_size=1)
+        self.queries = nn.Parameter(torch.zeros(1, cfg.num_queries, cfg.embed_dim))
         nn.init.trunc_normal_(self.queries, std=0.02)
         self.decoder = nn.ModuleList(
-            build_decoder_layer(decoder, embed_dim, num_heads, num_queries, learnable_adjacency, query_mixer)
-            for _ in range(depth)
+            build_decoder_layer(
+                cfg.decoder, cfg.embed_dim, cfg.num_heads, cfg.num_queries, cfg.learnable_adjacency, cfg.query_mixer
+            )
+            for _ in range(cfg.depth)
         )
-        self.head = QualityHead(embed_dim, num_experts, top_k, dropout=dropout, balance_loss=balance_loss)
+        self.head = QualityHead(cfg.embed_dim, cfg.num_experts, cfg.top_k, dropout=dropout, balance_loss=balance_loss)
 
         if load_weights:
-            from pyiqa_lifeiqa.weights import load_weights_into
-
             load_weights_into(self, weight_set=weight_set, path=pretrained_model_path)
 
     def no_weight_decay(self) -> set[str]:

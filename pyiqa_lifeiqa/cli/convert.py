@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import typing
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
-# LifeIQA constructor arguments settable from the command line, with their types.
-CONFIG_OPTIONS: dict[str, type] = {
-    'backbone': str,
-    'embed_dim': int,
-    'num_queries': int,
-    'depth': int,
-    'num_heads': int,
-    'num_experts': int,
-    'top_k': int,
-    'grid_size': int,
-    'query_mixer': str,
-    'decoder': str,
-    'crop_size': int,
-    'test_sample': int,
-    'working_size': int,
-}
-# metric_opts entries that are not part of the model config
-LOADING_OPTIONS = ('type', 'pretrained', 'pretrained_model_path', 'weight_set', 'backbone_pretrain')
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
+
+
+def config_options() -> dict[str, type]:
+    """Every :class:`LifeIQAConfig` field with the type its option parses (``int | None`` -> int)."""
+    hints = typing.get_type_hints(LifeIQAConfig)
+    return {
+        f.name: next(kind for kind in typing.get_args(hints[f.name]) or (hints[f.name],) if kind is not type(None))
+        for f in fields(LifeIQAConfig)
+    }
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,15 +35,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     base = parser.add_mutually_exclusive_group()
     base.add_argument('--metric', help='start from the config of this lifeiqa metric (e.g. lifeiqa-koniq)')
     base.add_argument('--weight-set', help='start from the config of this weight set (e.g. lifeiqa-koniq)')
-    for name, kind in CONFIG_OPTIONS.items():
-        parser.add_argument(f'--{name.replace("_", "-")}', type=kind, help=f'LifeIQA {name}')
-    parser.add_argument('--learnable-adjacency', action=argparse.BooleanOptionalAction, help='LifeIQA flag')
+    for name, kind in config_options().items():
+        flag = f'--{name.replace("_", "-")}'
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=f'LifeIQA config field {name}')
+        else:
+            parser.add_argument(flag, type=kind, help=f'LifeIQA config field {name} ({kind.__name__})')
     parser.add_argument('--force', action='store_true', help='overwrite OUT if it exists (IN is never overwritten)')
     parser.set_defaults(func=run)
 
 
-def base_config(args: argparse.Namespace, source: Path) -> dict[str, Any]:
-    """The config that the command-line options modify: from --metric, --weight-set, IN, or empty."""
+def base_config(args: argparse.Namespace, source: Path) -> LifeIQAConfig:
+    """The config that the command-line options modify: from --metric, --weight-set, IN, or the defaults."""
     from pyiqa_lifeiqa.configs import METRIC_CONFIGS
     from pyiqa_lifeiqa.weights.checkpoint import read_config
     from pyiqa_lifeiqa.weights.registry import get_weight_set
@@ -58,16 +54,15 @@ def base_config(args: argparse.Namespace, source: Path) -> dict[str, Any]:
     if args.metric is not None:
         if args.metric not in METRIC_CONFIGS:
             raise ValueError(f'unknown metric {args.metric!r}; lifeiqa metrics: {", ".join(sorted(METRIC_CONFIGS))}')
-        opts = METRIC_CONFIGS[args.metric]['metric_opts']
-        return {key: value for key, value in opts.items() if key not in LOADING_OPTIONS}
+        return get_weight_set(METRIC_CONFIGS[args.metric]['metric_opts']['config']).config
     if args.weight_set is not None:
-        return dict(get_weight_set(args.weight_set).config)
-    return read_config(source) or {}
+        return get_weight_set(args.weight_set).config
+    return read_config(source) or LifeIQAConfig()
 
 
 def run(args: argparse.Namespace) -> int:
     from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
-    from pyiqa_lifeiqa.weights.checkpoint import load_state_dict_strict, model_config, read_state_dict, save_weights
+    from pyiqa_lifeiqa.weights.checkpoint import load_state_dict_strict, read_state_dict, save_weights
     from pyiqa_lifeiqa.weights.resolve import sha256sum
 
     source, target = Path(args.input), Path(args.output)
@@ -79,15 +74,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f'{target} already exists; pass --force to overwrite it')
 
     state_dict = read_state_dict(source)
-    options = {name: getattr(args, name) for name in (*CONFIG_OPTIONS, 'learnable_adjacency')}
-    config = {**base_config(args, source), **{key: value for key, value in options.items() if value is not None}}
+    changes = {name: getattr(args, name) for name in config_options() if getattr(args, name) is not None}
+    config = base_config(args, source).updated(**changes)
     try:
-        model = LifeIQA(**config, pretrained=False, backbone_pretrain=False)
-    except (RuntimeError, TypeError) as error:  # timm: unknown backbone; a config key LifeIQA does not take
-        raise ValueError(f'cannot build LifeIQA with the config {config}: {error}') from error
+        model = LifeIQA(config, pretrained=False, backbone_pretrain=False)
+    except RuntimeError as error:  # timm: unknown backbone
+        raise ValueError(f'cannot build LifeIQA with the config {config.to_dict()}: {error}') from error
     load_state_dict_strict(model, state_dict, source=source)
     save_weights(model, target)
     n_values = sum(value.numel() for value in model.state_dict().values())
     print(f'wrote {target}: {len(model.state_dict())} tensors, {n_values:,} values, sha256 {sha256sum(target)}')
-    print(f'config: {json.dumps(model_config(model), sort_keys=True)}')
+    print(f'config: {json.dumps(model.config.to_dict(), sort_keys=True)}')
     return 0

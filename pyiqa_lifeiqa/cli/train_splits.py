@@ -59,7 +59,7 @@ def score_best_checkpoint(opt: dict, split_index: int, checkpoint: Path) -> tupl
     from pyiqa.archs import build_network
 
     from pyiqa_lifeiqa.benchmark import evaluate
-    from pyiqa_lifeiqa.weights import load_weights_into
+    from pyiqa_lifeiqa.weights.checkpoint import load_weights_into
 
     net = build_network({**opt['network'], 'backbone_pretrain': False})
     load_weights_into(net, path=str(checkpoint))

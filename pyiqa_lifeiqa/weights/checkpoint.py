@@ -1,39 +1,43 @@
 """Read Life-IQA weight files in every accepted format, load them strictly, save clean ones.
 
-Accepted formats:
+Accepted formats (told apart by content, not by file name):
 
-- ``.safetensors`` files (those written by :func:`save_weights` also record the model config);
+- safetensors files (those written by :func:`save_weights` also record the model config and a
+  hash of their tensors, both checked at load);
 - torch pickles, read with ``torch.load(weights_only=True)`` only: a pickle that would run code
   is refused, never executed;
 - a plain state dict, or one wrapped as ``{'params': ...}`` (pyiqa training checkpoints),
   ``'params_ema'``, ``'state_dict'`` or ``'model'``, with or without the ``module.`` prefix of
-  ``DistributedDataParallel``;
+  ``DistributedDataParallel`` and the ``_orig_mod.`` one of ``torch.compile`` (timm's
+  ``clean_state_dict`` strips them);
 - state dicts of the authors' training code (converted, see :mod:`pyiqa_lifeiqa.weights.authors`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as serialize
+from timm.models import clean_state_dict
 from torch import nn
 
-from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.weights.authors import convert_authors_state_dict, is_authors_state_dict
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 # Keys under which training checkpoints wrap the state dict, in order of preference (pyiqa's first).
 WRAPPER_KEYS = ('params', 'params_ema', 'state_dict', 'model')
-DDP_PREFIX = 'module.'
 CONFIG_METADATA_KEY = 'lifeiqa_config'
+TENSORS_HASH_KEY = 'lifeiqa_tensors_sha256'
 MAX_LISTED_KEYS = 10
 
 
@@ -109,7 +113,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         path: A safetensors file or a torch checkpoint, told apart by content, not by name.
 
     Returns:
-        The state dict, on the CPU, without ``module.`` prefixes; authors' checkpoints converted.
+        The state dict, on the CPU, without ``module.``/``_orig_mod.`` prefixes; authors'
+        checkpoints converted.
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
@@ -120,9 +125,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint {path} does not exist or is not a file')
     raw = _read_safetensors(path) if is_safetensors_file(path) else _read_pickle(path)
-    state_dict = _unwrap(raw, path)
-    if all(key.startswith(DDP_PREFIX) for key in state_dict):
-        state_dict = {key.removeprefix(DDP_PREFIX): value for key, value in state_dict.items()}
+    state_dict = clean_state_dict(_unwrap(raw, path))
     if not is_authors_state_dict(state_dict):
         return state_dict
     try:
@@ -131,37 +134,52 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"cannot convert the authors' checkpoint {path}: {error}") from None
 
 
-def read_config(path: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``LifeIQA`` config recorded in a file written by :func:`save_weights`, or None if there is none."""
-    path = Path(path)
+def _metadata(path: Path) -> dict[str, str]:
+    """The metadata of a safetensors file ({} for a torch pickle or a file without any)."""
     if not is_safetensors_file(path):
-        return None
+        return {}
     try:
         with safe_open(path, framework='pt') as f:
-            metadata = f.metadata() or {}
+            return f.metadata() or {}
     except SafetensorError as error:
         raise CheckpointError(f'cannot read {path}: the safetensors file is truncated or corrupt ({error})') from None
-    return json.loads(metadata[CONFIG_METADATA_KEY]) if CONFIG_METADATA_KEY in metadata else None
 
 
-def model_config(model: LifeIQA) -> dict[str, Any]:
-    """The ``LifeIQA`` constructor arguments that rebuild ``model``'s architecture and inference.
+def read_config(path: str | os.PathLike) -> LifeIQAConfig | None:
+    """The ``LifeIQA`` config recorded in a file written by :func:`save_weights`, or None if there is none.
 
-    Training-only settings (``drop_path_rate``) and loading arguments are not included.
+    Raises:
+        CheckpointError: The recorded config is not valid JSON or names unknown fields.
     """
-    return dict(model.config)
+    recorded = _metadata(Path(path)).get(CONFIG_METADATA_KEY)
+    if recorded is None:
+        return None
+    try:
+        return LifeIQAConfig.from_dict(json.loads(recorded))
+    except ValueError as error:  # JSONDecodeError and ConfigError are ValueErrors
+        raise CheckpointError(f'{path} records a config that cannot be read: {error}') from None
 
 
-def save_weights(model: LifeIQA, path: str | os.PathLike, config: Mapping[str, Any] | None = None) -> Path:
-    """Write ``model``'s state dict as a safetensors file that records the model config.
+def tensors_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
+    """Hex SHA-256 of a state dict's names, dtypes, shapes and bytes, in sorted name order."""
+    digest = hashlib.sha256()
+    for key in sorted(state_dict):
+        tensor = state_dict[key].detach().cpu().contiguous()
+        digest.update(f'{key}|{tensor.dtype}|{tuple(tensor.shape)}|'.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
-    The file is written to a temporary name first and renamed, so a failed write leaves no
-    partial file behind.
+
+def save_weights(model: nn.Module, path: str | os.PathLike, config: LifeIQAConfig | None = None) -> Path:
+    """Write ``model``'s state dict as a safetensors file that records its config and a hash of its tensors.
+
+    The file is written under a temporary name in the same folder and renamed, so a failed
+    write leaves no partial file behind; it gets the permissions of any new file.
 
     Args:
-        model: The model to save.
+        model: The model to save (a ``LifeIQA``).
         path: Output file; must end in ``.safetensors``.
-        config: ``LifeIQA`` constructor arguments to record; default: :func:`model_config`.
+        config: The config to record; default: ``model.config``.
 
     Returns:
         ``path`` as a Path.
@@ -170,23 +188,18 @@ def save_weights(model: LifeIQA, path: str | os.PathLike, config: Mapping[str, A
     if path.suffix != '.safetensors':
         raise ValueError(f'weights are saved as safetensors: the file name must end in .safetensors, got {path}')
     tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-    metadata = {CONFIG_METADATA_KEY: json.dumps(dict(config) if config is not None else model_config(model))}
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f'.{path.name}.', delete=False) as tmp:
-        tmp_path = Path(tmp.name)
+    metadata = {
+        CONFIG_METADATA_KEY: json.dumps((config or model.config).to_dict()),
+        TENSORS_HASH_KEY: tensors_sha256(tensors),
+    }
+    tmp_path = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
-        save_file(tensors, tmp_path, metadata=metadata)
-        os.chmod(tmp_path, 0o666 & ~_umask())  # a temporary file is private (0600); the result is not
+        with open(tmp_path, 'wb') as f:  # open() gives a new file's usual permissions (safetensors' own: 0600)
+            f.write(serialize(tensors, metadata=metadata))
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
     return path
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it: it is put back at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _listed(keys: list[str]) -> str:
@@ -203,7 +216,7 @@ def _mismatch_message(source: str | Path, missing: list[str], unexpected: list[s
     )
     recorded = read_config(source) if isinstance(source, Path) else None
     if recorded is not None:
-        hint += f' The file records the config {recorded}.'
+        hint += f' The file records the config {recorded.to_dict()}.'
     return f'weights from {source} do not fit the model:{problems}\n{hint}'
 
 
@@ -222,7 +235,8 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     Raises:
         WeightsMismatchError: Missing or unexpected keys or different shapes; one message lists
             them all, with a hint that the model config differs from the file's.
-        CheckpointError: A weight holds NaN or infinite values.
+        CheckpointError: A weight holds NaN or infinite values, or the tensors differ from the
+            hash the file recorded when it was saved (:func:`check_tensors_hash`).
         WeightsMismatchError: The file records a config that differs from the model's
             (:func:`check_recorded_config`; checked after the keys and shapes).
     """
@@ -242,6 +256,7 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     if non_finite:
         raise CheckpointError(f'weights from {source} hold NaN or infinite values in {_listed(non_finite)}')
     if isinstance(source, Path):
+        check_tensors_hash(state_dict, source)
         check_recorded_config(model, source)
     model.load_state_dict(state_dict, strict=True)
 
@@ -267,6 +282,23 @@ def load_weights_into(model: nn.Module, weight_set: str | None = None, path: str
     return file
 
 
+def check_tensors_hash(state_dict: Mapping[str, torch.Tensor], file: Path) -> None:
+    """Compare a file's tensors with the hash :func:`save_weights` recorded in it (if any).
+
+    Catches damage inside the tensors, which no shape check sees and which a file given by path
+    (not found through a weight set, whose sha256 is known) would otherwise load silently.
+
+    Raises:
+        CheckpointError: The tensors differ from the recorded hash.
+    """
+    recorded = _metadata(file).get(TENSORS_HASH_KEY)
+    if recorded is not None and tensors_sha256(state_dict) != recorded:
+        raise CheckpointError(
+            f'the tensors in {file} differ from the hash recorded when it was saved: the file is damaged; '
+            'get a fresh copy'
+        )
+
+
 def check_recorded_config(model: nn.Module, file: Path) -> None:
     """Compare the config a weight file records (if any) with the model's.
 
@@ -278,15 +310,12 @@ def check_recorded_config(model: nn.Module, file: Path) -> None:
     """
     recorded = read_config(file)
     built = getattr(model, 'config', None)
-    if recorded is None or built is None:
+    if recorded is None or not isinstance(built, LifeIQAConfig):
         return
-    differing = [
-        f'{key} (file: {recorded[key]!r}, model: {built[key]!r})'
-        for key in recorded.keys() & built.keys()
-        if recorded[key] != built[key]
-    ]
+    differing = recorded.differences(built)
     if differing:
         raise WeightsMismatchError(
-            f'weights from {file} were saved from a model built differently: {", ".join(sorted(differing))}. '
-            "Build the model with the values the file records (or leave those options at the weight set's)."
+            f'weights from {file} were saved from a model built differently (file vs model): '
+            f'{", ".join(differing)}. Build the model with the values the file records '
+            "(or leave those options at the weight set's)."
         )

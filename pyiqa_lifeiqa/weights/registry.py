@@ -6,7 +6,8 @@ Plain data, no torch: this module is cheap to import (the CLI and error messages
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 
 DEFAULT_WEIGHT_SET = 'lifeiqa'
 
@@ -22,8 +23,7 @@ class WeightSet:
             None while no file has been published.
         size: File size in bytes, checked before hashing; None if unknown.
         url: Where the file can be downloaded (http, https or file URL); None if nowhere.
-        config: ``LifeIQA`` constructor arguments of the model the file belongs to (arguments
-            not given keep their defaults).
+        config: The network the file belongs to.
         description: What the weights are and how they were (or can be) trained.
         recipe: Name of the ``lifeiqa train`` recipe that produces the file, if one does.
     """
@@ -33,7 +33,7 @@ class WeightSet:
     sha256: str | None = None
     size: int | None = None
     url: str | None = None
-    config: dict[str, Any] = field(default_factory=dict)
+    config: LifeIQAConfig = field(default_factory=LifeIQAConfig)
     description: str = ''
     recipe: str | None = None
 
@@ -46,18 +46,18 @@ WEIGHT_SETS: dict[str, WeightSet] = {
             filename='lifeiqa_default.safetensors',
             sha256='865800b546fee566dc038ff25178f997dfea8ac8990e1b3bc889fc801389db13',
             size=15658424,
-            config={
-                'backbone': 'tf_efficientnet_lite0',
-                'embed_dim': 128,
-                'num_heads': 4,
-                'num_queries': 6,
-                'depth': 4,
-                'num_experts': 4,
-                'top_k': 2,
-                'crop_size': 160,
-                'test_sample': 6,
-                'working_size': 192,
-            },
+            config=LifeIQAConfig(
+                backbone='tf_efficientnet_lite0',
+                embed_dim=128,
+                num_heads=4,
+                num_queries=6,
+                depth=4,
+                num_experts=4,
+                top_k=2,
+                crop_size=160,
+                test_sample=6,
+                working_size=192,
+            ),
             description=(
                 "Default model, shipped in the package: the paper's head at width 128 on timm's "
                 'tf_efficientnet_lite0, fine-tuned from its ImageNet weights on synthetic distortions of real '
@@ -69,7 +69,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa-koniq',
             filename='lifeiqa_koniq10k_swinb.safetensors',
-            config={'backbone': 'swin_base_patch4_window7_224', 'num_experts': 2},
+            config=LifeIQAConfig(backbone='swin_base_patch4_window7_224', num_experts=2),
             description=(
                 "Life-IQA trained on KonIQ-10k with the authors' KonIQ recipe (Swin-B, 2 experts, depth 4). "
                 'The authors released no trained weights: train them yourself.'

@@ -9,7 +9,7 @@ import torch
 
 from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
 from pyiqa_lifeiqa.cli import main
-from pyiqa_lifeiqa.weights import model_config, read_config, save_weights
+from pyiqa_lifeiqa.weights.checkpoint import read_config, save_weights
 
 
 def flags(config: dict) -> list[str]:
@@ -48,7 +48,7 @@ def test_convert_pyiqa_checkpoint_to_safetensors_with_same_scores(
 
     printed = capsys.readouterr().out
     assert f'sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}' in printed
-    assert json.loads(printed.split('config: ', 1)[1]) == model_config(model) == read_config(out)
+    assert json.loads(printed.split('config: ', 1)[1]) == model.config.to_dict() == read_config(out).to_dict()
     assert pyiqa_checkpoint.read_bytes() == before
     loaded = LifeIQA(**tiny_lifeiqa_config, pretrained_model_path=str(out)).eval()
     x = torch.rand(2, 3, 96, 80)
@@ -60,13 +60,13 @@ def test_weight_set_config_is_the_base_and_options_override_it(model, pyiqa_chec
     out = tmp_path / 'out.safetensors'
     tiny = flags({'backbone': 'resnet18', 'embed_dim': 32, 'num_heads': 4, 'depth': 2, 'test_sample': 2})
     assert main(['convert', str(pyiqa_checkpoint), str(out), '--weight-set', 'lifeiqa-koniq', *tiny]) == 0
-    assert read_config(out)['num_experts'] == 2
+    assert read_config(out).num_experts == 2
 
 
 def test_config_recorded_in_input_is_used_without_options(model, tmp_path):
     save_weights(model, tmp_path / 'in.safetensors')
     assert main(['convert', str(tmp_path / 'in.safetensors'), str(tmp_path / 'out.safetensors')]) == 0
-    assert read_config(tmp_path / 'out.safetensors') == model_config(model)
+    assert read_config(tmp_path / 'out.safetensors') == model.config
 
 
 def test_metric_config_that_does_not_fit_is_reported_and_nothing_written(pyiqa_checkpoint, tmp_path, capsys):
@@ -102,7 +102,7 @@ def test_existing_output_needs_force(pyiqa_checkpoint, tiny_lifeiqa_config, tmp_
     assert 'already exists; pass --force' in fails(['convert', str(pyiqa_checkpoint), str(out)], capsys)
     assert out.read_bytes() == b'keep me'
     assert main(['convert', str(pyiqa_checkpoint), str(out), '--force', *flags(tiny_lifeiqa_config)]) == 0
-    assert read_config(out)['backbone'] == 'resnet18'
+    assert read_config(out).backbone == 'resnet18'
 
 
 def test_malicious_input_is_refused_and_not_run(tmp_path, capsys):

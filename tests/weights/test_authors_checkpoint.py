@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
-from pyiqa_lifeiqa.weights import CheckpointError, load_weights_into, read_state_dict
 from pyiqa_lifeiqa.weights.authors import convert_authors_state_dict, is_authors_state_dict
+from pyiqa_lifeiqa.weights.checkpoint import CheckpointError, load_weights_into, read_state_dict
 
 SWIN = dict(backbone='swin_tiny_patch4_window7_224', embed_dim=32, num_heads=4, depth=2, test_sample=1)
 

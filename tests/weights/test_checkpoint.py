@@ -9,19 +9,19 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
-from pyiqa_lifeiqa.weights import (
+from pyiqa_lifeiqa.weights.checkpoint import (
     CheckpointError,
     UnsafeCheckpointError,
     WeightsMismatchError,
-    WeightsNotFoundError,
     load_weights_into,
-    model_config,
     read_config,
     read_state_dict,
     save_weights,
 )
 from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
+from pyiqa_lifeiqa.weights.resolve import WeightsNotFoundError
 
 
 def build(config: dict, seed: int = 0) -> LifeIQA:
@@ -57,7 +57,7 @@ def test_save_weights_round_trip_records_config(model, tmp_path):
     state_dict = read_state_dict(path)
     assert state_dict.keys() == model.state_dict().keys()
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state_dict.items())
-    assert read_config(path) == model_config(model)
+    assert read_config(path) == model.config
 
 
 @pytest.mark.parametrize('umask', [0o022, 0o077])
@@ -71,8 +71,22 @@ def test_saved_weights_get_the_usual_permissions_of_a_new_file(model, tmp_path, 
 
 
 def test_save_weights_records_an_explicit_config(model, tmp_path):
-    save_weights(model, tmp_path / 'w.safetensors', config={'num_experts': 2})
-    assert read_config(tmp_path / 'w.safetensors') == {'num_experts': 2}
+    save_weights(model, tmp_path / 'w.safetensors', config=LifeIQAConfig(num_experts=2))
+    assert read_config(tmp_path / 'w.safetensors') == LifeIQAConfig(num_experts=2)
+
+
+def test_damage_inside_the_tensors_of_a_saved_file_is_refused(model, tmp_path):
+    path = save_weights(model, tmp_path / 'w.safetensors')
+    data = bytearray(path.read_bytes())
+    data[-64:-32] = bytes(b ^ 0x01 for b in data[-64:-32])  # finite values still: only the hash can tell
+    damaged = tmp_path / 'damaged.safetensors'
+    damaged.write_bytes(bytes(data))
+    assert all(torch.isfinite(v).all() for v in read_state_dict(damaged).values() if v.is_floating_point())
+    fresh = build(model.config.to_dict(), seed=1)
+    with pytest.raises(CheckpointError, match='differ from the hash recorded when it was saved'):
+        load_weights_into(fresh, path=damaged)
+    with pytest.raises(CheckpointError, match='damaged'):
+        LifeIQA(model.config, pretrained_model_path=str(damaged))
 
 
 def test_save_weights_needs_safetensors_suffix(model, tmp_path):
@@ -93,9 +107,9 @@ def test_save_weights_needs_safetensors_suffix(model, tmp_path):
     ],
     ids=['tiny', 'mlp-head', 'other-sizes', 'learnable-adjacency', 'self-attn', 'vanilla'],
 )
-def test_model_config_rebuilds_the_same_model(tiny_lifeiqa_config, changes):
+def test_the_model_config_rebuilds_the_same_model(tiny_lifeiqa_config, changes):
     original = build({**tiny_lifeiqa_config, **changes}, seed=0)
-    config = model_config(original)
+    config = original.config.to_dict()
     assert {k: config[k] for k in changes} == changes
     rebuilt = build(config, seed=1)
     rebuilt.load_state_dict(original.state_dict())
@@ -273,7 +287,8 @@ def test_a_recorded_config_that_differs_where_no_shape_shows_it_is_refused(tiny_
     with pytest.raises(WeightsMismatchError) as info:
         load_weights_into(other, path=tmp_path / 'w.safetensors')
     message = str(info.value)
-    assert 'test_sample (file: 3, model: 2)' in message and 'working_size (file: 256, model: None)' in message
+    assert '(file vs model): ' in message
+    assert 'test_sample (3 vs 2)' in message and 'working_size (256 vs None)' in message
     assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())  # nothing was loaded
     same = build({**tiny_lifeiqa_config, 'test_sample': 3, 'working_size': 256}, seed=1)
     load_weights_into(same, path=tmp_path / 'w.safetensors')

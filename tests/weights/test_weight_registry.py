@@ -1,17 +1,14 @@
 """Specification of the weight-set registry (pyiqa_lifeiqa/weights/registry.py)."""
 
-import inspect
 import re
 import subprocess
 import sys
 
 import pytest
 
-from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.configs import METRIC_CONFIGS
 from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, WEIGHT_SETS, get_weight_set
-
-LIFEIQA_DEFAULTS = {name: p.default for name, p in inspect.signature(LifeIQA).parameters.items()}
 
 
 def test_default_and_koniq_sets_are_registered_under_their_names():
@@ -33,20 +30,18 @@ def test_hashes_are_hex_sha256_when_given():
         assert ws.size is None or ws.size > 0
 
 
-def test_set_configs_are_lifeiqa_arguments():
+def test_every_set_describes_its_network_with_a_config():
     for ws in WEIGHT_SETS.values():
-        assert set(ws.config) <= set(LIFEIQA_DEFAULTS), ws.name
+        assert isinstance(ws.config, LifeIQAConfig), ws.name
         assert ws.description
 
 
-def test_each_metric_builds_the_architecture_of_its_weight_set():
+def test_each_metric_names_its_weight_set_as_its_network():
+    # LifeIQA(config=NAME) builds that weight set's network (tests/archs/test_config.py): never listed again
     for metric, entry in METRIC_CONFIGS.items():
         opts = entry['metric_opts']
-        ws = get_weight_set(opts['weight_set'])
-        keys = set(ws.config) | (set(opts) & set(LIFEIQA_DEFAULTS)) - {'pretrained', 'weight_set'}
-        metric_arch = {k: opts.get(k, LIFEIQA_DEFAULTS[k]) for k in keys}
-        set_arch = {k: ws.config.get(k, LIFEIQA_DEFAULTS[k]) for k in keys}
-        assert metric_arch == set_arch, metric
+        assert opts['config'] == opts['weight_set'] == metric
+        assert set(opts) == {'type', 'config', 'pretrained', 'weight_set'}
 
 
 def test_unknown_set_raises_value_error_listing_known_sets():
