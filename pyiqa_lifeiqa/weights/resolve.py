@@ -6,10 +6,11 @@ Search order:
 2. The directory named by the environment variable ``LIFEIQA_WEIGHTS_DIR``.
 3. The files shipped in this package (``pyiqa_lifeiqa/weights/files/``).
 4. pyiqa's cache directory (``~/.cache/torch/hub/pyiqa``).
-5. A download from the weight set's URL into that cache, unless ``HF_HUB_OFFLINE`` or
-   ``LIFEIQA_OFFLINE`` is set.
+5. A download from the weight set's URL into that cache (``torch.hub.download_url_to_file``,
+   which checks the SHA-256 before the file takes its name), unless ``HF_HUB_OFFLINE`` is set,
+   the switch that also keeps timm and pyiqa off the network.
 
-A file found in 2-5 is checked against the weight set's size and SHA-256 when they are known.
+A file found in 2-4 is checked against the weight set's size and SHA-256 when they are known.
 A file given explicitly is the caller's choice and is not checked.
 """
 
@@ -26,7 +27,7 @@ from torch.hub import download_url_to_file
 from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, WeightSet, get_weight_set
 
 ENV_WEIGHTS_DIR = 'LIFEIQA_WEIGHTS_DIR'
-OFFLINE_ENV_VARS = ('HF_HUB_OFFLINE', 'LIFEIQA_OFFLINE')
+OFFLINE_ENV_VAR = 'HF_HUB_OFFLINE'
 PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent / 'files'
 CACHE_DIR = Path(DEFAULT_CACHE_DIR)
 URL_SCHEMES = ('http', 'https', 'file')
@@ -41,12 +42,9 @@ class WeightsChecksumError(ValueError):
 
 
 def offline_reason() -> str | None:
-    """The environment variable that forbids downloads (``'HF_HUB_OFFLINE=1'``), or None if downloads are allowed."""
-    for name in OFFLINE_ENV_VARS:
-        value = os.environ.get(name, '')
-        if value.strip().lower() in ('1', 'true', 'yes', 'on'):
-            return f'{name}={value}'
-    return None
+    """The setting that forbids downloads (``'HF_HUB_OFFLINE=1'``), or None if downloads are allowed."""
+    value = os.environ.get(OFFLINE_ENV_VAR, '')
+    return f'{OFFLINE_ENV_VAR}={value}' if value.strip().lower() in ('1', 'true', 'yes', 'on') else None
 
 
 def sha256sum(path: str | os.PathLike) -> str:
@@ -85,38 +83,38 @@ def is_url(path: str | os.PathLike) -> bool:
 
 
 def download(url: str, destination: Path, weight_set: WeightSet | None = None) -> Path:
-    """Download ``url`` to ``destination`` (atomically) and verify it against ``weight_set``.
+    """Download ``url`` to ``destination`` with torch's downloader, checked against ``weight_set``'s SHA-256.
+
+    torch writes to a temporary file and moves it to ``destination`` only when its hash matches,
+    so no partial or wrong file is ever left there.
 
     Args:
         url: http, https or file URL.
         destination: Target file; its directory is created if needed.
-        weight_set: If given, the download must match its size and SHA-256; a download that
-            does not is deleted.
+        weight_set: If given (and its hash is known), the download must have its SHA-256.
 
     Returns:
         ``destination``.
 
     Raises:
         WeightsNotFoundError: Downloads are disabled (offline) or the download failed.
-        WeightsChecksumError: The downloaded file failed verification (it has been deleted).
+        WeightsChecksumError: The downloaded file has another hash (it has been deleted).
     """
     reason = offline_reason()
     if reason:
         raise WeightsNotFoundError(
             f'refusing to download {url} to {destination} because {reason} (offline mode); '
-            f'download the file elsewhere and pass its local path, or unset {reason.split("=")[0]}'
+            f'download the file elsewhere and pass its local path, or unset {OFFLINE_ENV_VAR}'
         )
     destination.parent.mkdir(parents=True, exist_ok=True)
+    expected = weight_set.sha256.lower() if weight_set is not None and weight_set.sha256 else None
     try:
-        download_url_to_file(url, str(destination), progress=True)
+        download_url_to_file(url, str(destination), hash_prefix=expected, progress=True)
+    except RuntimeError as error:  # torch's hash check; its temporary file is already gone
+        name = f' of weight set {weight_set.name!r}' if weight_set is not None else ''
+        raise WeightsChecksumError(f'{url}{name}: {error}; the downloaded file was deleted') from None
     except OSError as error:
         raise WeightsNotFoundError(f'could not download {url} to {destination}: {error}') from error
-    if weight_set is not None:
-        try:
-            verify_file(destination, weight_set)
-        except WeightsChecksumError as error:
-            destination.unlink()
-            raise WeightsChecksumError(f'{error}; the downloaded file was deleted') from None
     return destination
 
 
