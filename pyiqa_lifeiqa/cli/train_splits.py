@@ -27,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from pyiqa_lifeiqa.cli.train import train
+    from pyiqa_lifeiqa.train.runner import train
 
     if not Path(args.opt).is_file():
         raise FileNotFoundError(f'option file not found: {args.opt}')

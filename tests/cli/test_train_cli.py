@@ -2,7 +2,6 @@
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,6 @@ import pytest
 import yaml
 
 from pyiqa_lifeiqa.cli import main
-from pyiqa_lifeiqa.cli.train import check_overrides, float_overrides_tagged
 from pyiqa_lifeiqa.models.lifeiqa_model import LifeIQAModel
 
 
@@ -90,15 +88,15 @@ def test_trains_the_synthetic_recipe_on_a_make_synthetic_dataset(
         'datasets:train:num_worker_per_gpu=0',
         'datasets:val:num_worker_per_gpu=0',
         'train:total_epoch=3',
-        'val:val_freq=5',
         'logger:print_freq=1',
-        'logger:save_checkpoint_freq=5',
-        'logger:save_latest_freq=5',
         'logger:use_tb_logger=false',
-    ]
+    ]  # validation and checkpoints: the recipe's once per epoch, i.e. every 5 iterations here
     assert main(['train', '--recipe', 'synthetic', '--data-root', str(data_root), '--force_yml', *tiny]) == 0
     resolved = (workdir / 'options' / 'synthetic.yml').read_text()  # the options run, kept beside experiments/
     assert f'{data_root}/synthetic/meta_info.csv' in resolved and './datasets' not in resolved
+    assert 'Frequencies: val_freq 5, save_checkpoint_freq 5, save_latest_freq 5 iterations (5 per epoch)' in (
+        train_log(workdir)
+    )
     models = workdir / 'experiments' / 'lifeiqa_synthetic' / 'models'
     assert {p.name for p in models.glob('net_*.pth')} == {f'net_{i}.pth' for i in (5, 10, 15, 'best', 'latest')}
     # the authors' schedule, stepped every iteration: linear warm-up over 2 epochs (10 iterations) from 2e-7 to 2e-5
@@ -138,42 +136,6 @@ def test_trains_the_default_model_recipe_on_reference_groups(
     assert 'Total epochs: 2; iters: 10.' in log  # 9 training images of split 1 = 5 batches of 2 groups
     assert 'lr: 0.0005' in log
     assert (workdir / 'experiments' / 'lifeiqa_default_photos' / 'models' / 'net_best.pth').is_file()
-
-
-@pytest.mark.parametrize(
-    ('entry', 'passed_to_pyiqa'),
-    [
-        ('train:optim:lr=2e-4', 'train:optim:lr=!!float 2e-4'),
-        ('train:aux_loss:router_z_weight=-0.5', 'train:aux_loss:router_z_weight=!!float -0.5'),
-        ('train:optim:lr=1E-3', 'train:optim:lr=!!float 1E-3'),
-        ('train:total_epoch=2', 'train:total_epoch=2'),  # pyiqa reads these numbers itself
-        ('train:optim:lr=0.001', 'train:optim:lr=0.001'),
-        ('train:warmup_iter=-1', 'train:warmup_iter=-1'),
-        ('network:backbone=regnety_004', 'network:backbone=regnety_004'),
-        ('name=run_1e5', 'name=run_1e5'),
-        ('train:grad_clip=inf', 'train:grad_clip=inf'),
-        ('train:optim:lr=!!float 2e-4', 'train:optim:lr=!!float 2e-4'),
-    ],
-)
-def test_force_yml_floats_that_pyiqa_would_read_as_strings_are_tagged(entry, passed_to_pyiqa):
-    assert float_overrides_tagged(entry) == passed_to_pyiqa
-
-
-@pytest.mark.parametrize(
-    ('entry', 'message'),
-    [
-        ('val:val_freq=2', "the options have no 'val' (keys there: "),
-        ('datasets:tests:phase=test', "the options have no 'datasets:tests' (keys there: train, val)"),
-        ('name:sub=1', "'name' is a value, not a section"),
-        ('train:total_iter', 'expected KEY:SUBKEY=VALUE'),
-        ('train:total_iter=2=3', 'expected KEY:SUBKEY=VALUE'),
-    ],
-)
-def test_force_yml_entries_pyiqa_would_fail_on_are_refused_with_the_reason(entry, message):
-    opt = {'name': 'run', 'datasets': {'train': {}, 'val': {}}, 'train': {'total_iter': 4}}
-    with pytest.raises(ValueError, match=re.escape(message)):
-        check_overrides(opt, [entry])
-    check_overrides(opt, ['train:total_iter=2', 'train:new_key=1', 'name=other'])  # a last key may be new
 
 
 def test_a_wrong_force_yml_key_is_a_usage_error_before_training(tiny_train_options, tmp_path, capsys, monkeypatch):

@@ -12,8 +12,11 @@ from PIL import Image
 from pyiqa.data import build_dataset
 from pyiqa.models import build_model
 
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.data.splits import make_splits, save_splits
-from pyiqa_lifeiqa.train.recipes import list_recipes, recipe_path, resolve_recipe
+from pyiqa_lifeiqa.train import recipes
+from pyiqa_lifeiqa.train.recipes import list_recipes, load_recipe, merge, recipe_path, resolve_recipe
+from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
 
 DATASET_RECIPES = ['csiq', 'flive', 'kadid10k', 'koniq10k', 'live', 'livec', 'spaq', 'synthetic', 'tid2013']
 # The reference's settings per dataset: (experts, depth, base lr, crops per image, schedule), and the
@@ -77,11 +80,12 @@ def test_every_dataset_has_a_recipe_and_each_recipe_a_description():
 
 @pytest.mark.parametrize('name', DATASET_RECIPES)
 def test_recipe_reproduces_the_authors_settings(name):
-    opt = yaml.safe_load(recipe_path(name).read_text())
+    opt = load_recipe(name)
     experts, depth, lr, crops, sched, warmup_lr = AUTHORS[name]
     assert opt['model_type'] == 'LifeIQAModel'
-    assert opt['network']['backbone'] == 'swin_base_patch4_window7_224'
-    assert (opt['network']['num_experts'], opt['network']['depth']) == (experts, depth)
+    config = LifeIQAConfig().updated(**{k: v for k, v in opt['network'].items() if k in LifeIQAConfig().to_dict()})
+    assert config.backbone == 'swin_base_patch4_window7_224'  # the paper's defaults, from LifeIQAConfig
+    assert (config.num_experts, config.depth, config.test_sample) == (experts, depth, crops)
     assert opt['train']['optim'] == {'type': 'AdamW', 'lr': lr, 'weight_decay': 0.01}
     # 30 epochs, 2 warm-up epochs, timm's schedule stepped every iteration; step: x0.1 every 10 epochs
     assert opt['train']['total_epoch'] == 30 and 'total_iter' not in opt['train']
@@ -90,6 +94,11 @@ def test_recipe_reproduces_the_authors_settings(name):
     assert (scheduler['warmup_epochs'], scheduler['warmup_lr']) == (2, warmup_lr)
     if sched == 'step':
         assert (scheduler['decay_epochs'], scheduler['decay_rate']) == (10, 0.1)
+    else:
+        assert 'decay_epochs' not in scheduler and 'decay_rate' not in scheduler  # removed from the base
+    # once per epoch, whatever the batch size and number of GPUs of the run
+    assert opt['val']['val_freq_epochs'] == opt['logger']['save_checkpoint_freq_epochs'] == 1
+    assert 'val_freq' not in opt['val']
     assert opt['datasets']['train']['dataset_enlarge_ratio'] == crops
     assert opt['datasets']['train']['augment']['random_crop'] == 224
     assert opt['datasets']['train']['augment']['hflip'] is True
@@ -122,3 +131,27 @@ def test_recipe_builds_datasets_and_model_on_a_fake_layout(name, tmp_path):
     scores = model.net(torch.rand(2, 3, 224, 224), return_aux=True)[0]
     assert scores.shape == (2, 1)
     assert model.get_current_learning_rate()[0] == pytest.approx(AUTHORS[name][5])  # the warm-up's start
+
+
+def test_the_default_model_recipe_trains_the_network_of_the_shipped_weight_set():
+    opt = load_recipe('default_model')
+    assert opt['network']['config'] == 'lifeiqa'
+    assert not set(opt['network']) & set(LifeIQAConfig().to_dict())  # its fields are never listed again
+    assert WEIGHT_SETS['lifeiqa'].recipe == 'default_model'
+    assert 'fp16' not in opt['train'] and opt['train']['scheduler']['sched'] == 'cosine'
+
+
+def test_a_recipe_over_its_base_merges_sections_replaces_values_and_null_removes():
+    base = {'train': {'optim': {'type': 'AdamW', 'lr': 1e-4}, 'fp16': True}, 'name': 'base'}
+    override = {'train': {'optim': {'lr': 2e-4}, 'fp16': None}, 'name': 'run'}
+    assert merge(base, override) == {'train': {'optim': {'type': 'AdamW', 'lr': 2e-4}}, 'name': 'run'}
+    assert base['train']['fp16'] is True  # the base is not changed
+
+
+def test_bases_are_not_listed_and_a_cycle_of_bases_is_refused(tmp_path, monkeypatch):
+    assert '_authors' not in list_recipes() and recipe_path('_authors').is_file()
+    (tmp_path / 'a.yml').write_text('# a\nbase: b\n')
+    (tmp_path / 'b.yml').write_text('# b\nbase: a\n')
+    monkeypatch.setattr(recipes, 'RECIPES_DIR', tmp_path)
+    with pytest.raises(ValueError, match='recipe bases form a cycle: a -> b -> a'):
+        load_recipe('a')
