@@ -93,6 +93,14 @@ def test_bad_inputs_are_refused_with_the_reason(loss, call, message):
         call(loss)
 
 
+def test_images_on_the_wrong_scale_are_refused_at_the_first_step(loss):
+    with pytest.raises(ValueError, match='divide 0-255 images by 255'):
+        loss((image(0) * 255).requires_grad_())
+    restored = image(1).requires_grad_()
+    loss(restored).backward()  # later steps check nothing on the host
+    assert restored.grad is not None
+
+
 def test_bad_options_are_refused(lifeiqa_test_metric):
     with pytest.raises(ValueError, match='views must be at least 1'):
         LifeIQALoss(lifeiqa_test_metric, views=0, device='cpu')

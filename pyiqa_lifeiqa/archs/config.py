@@ -78,6 +78,8 @@ class LifeIQAConfig:
         _positive('test_sample', self.test_sample)
         if self.embed_dim % self.num_heads:
             raise ConfigError(f'embed_dim ({self.embed_dim}) must be a multiple of num_heads ({self.num_heads})')
+        if self.num_experts > 1 and self.top_k > self.num_experts:  # one expert: a plain MLP head, top_k unused
+            raise ConfigError(f'top_k ({self.top_k}) must not exceed num_experts ({self.num_experts})')
         if self.query_mixer not in QUERY_MIXERS:
             raise ConfigError(f'query_mixer must be one of {QUERY_MIXERS}, got {self.query_mixer!r}')
         if self.decoder not in DECODERS:

@@ -375,15 +375,23 @@ def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32, check_val
     if x.shape[0] == 0:
         raise ValueError('LifeIQA got an empty batch (N = 0)')
     if check_values:
-        if not torch.isfinite(x).all():
-            raise ValueError('LifeIQA input contains NaN or infinite values')
-        low, high = x.min().item(), x.max().item()
-        if low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE:
-            raise ValueError(
-                f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}'
-                + (' (divide 0-255 images by 255)' if high > 2 else '')
-            )
+        check_input_values(x)
     return x
+
+
+def check_input_values(x: torch.Tensor) -> None:
+    """Refuse NaN, infinite, or out-of-range values (beyond [0, 1] by more than :data:`VALUE_TOLERANCE`).
+
+    Reads the values on the host: a device-to-host sync.
+    """
+    if not torch.isfinite(x).all():
+        raise ValueError('LifeIQA input contains NaN or infinite values')
+    low, high = x.min().item(), x.max().item()
+    if low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE:
+        raise ValueError(
+            f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}'
+            + (' (divide 0-255 images by 255)' if high > 2 else '')
+        )
 
 
 @ARCH_REGISTRY.register()
@@ -437,6 +445,7 @@ class LifeIQA(nn.Module):
         self.config = (config or LifeIQAConfig()).updated(**fields)
         cfg = self.config
         self.grid_size = cfg.grid_size
+        self._values_checked = False
         # The crops scored of an image (picklable, so that data loader workers can take them).
         self.crop_policy = partial(
             take_crops, crop_size=cfg.crop_size, min_crops=cfg.test_sample, working_size=cfg.working_size
@@ -507,6 +516,20 @@ class LifeIQA(nn.Module):
             x = layer(x, memory)
         return self.head(x)
 
+    def should_check_values(self, x: torch.Tensor) -> bool:
+        """Whether this call checks the values of its input ``x`` (finite, within [0, 1]).
+
+        Always where scores are read (pyiqa's metric, the CLI, the benchmarks, any eval-mode call
+        on an input that needs no gradient); in a gradient step (training, or ``x`` requiring a
+        gradient, as in a loss) on the module's first such call only: that catches 0-255 or
+        [-1, 1] data, and no later step pays a device-to-host sync or a ``torch.compile`` graph
+        break for it.
+        """
+        if not (torch.is_grad_enabled() and (self.training or x.requires_grad)):
+            return True
+        first, self._values_checked = not self._values_checked, True
+        return first
+
     def score_crop_sets(self, crops: torch.Tensor, counts: list[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Score crops in [0, 1] that come from several images, ``counts[i]`` of them from image i.
 
@@ -533,7 +556,9 @@ class LifeIQA(nn.Module):
             Scores (N, 1), higher is better; with ``return_aux``, also a dict with
             ``load_balance`` and ``router_z``.
         """
-        x = prepare_input(x, self.mean.dtype)
+        x = prepare_input(x, self.mean.dtype, check_values=False)
+        if self.should_check_values(x):
+            check_input_values(x)
         crops, per_image = self.crop_policy(x, training=self.training)
         scores, aux = self.score_crop_sets(crops, [per_image] * x.shape[0])
         return (scores, aux) if return_aux else scores

@@ -2,8 +2,9 @@
 
 A recipe may name a ``base`` recipe and give only what differs from it: mappings are merged key
 by key (recursively; the recipe's keys first), any other value replaces the base's, and a null
-(``~``) removes the base's entry. Files whose name starts with ``_`` are bases only. Dataset paths start with ``./datasets``
-as in pyiqa's own option files; a recipe is resolved against a data root by replacing that prefix.
+(``~``) removes the base's entry. Files whose name starts with ``_`` are bases only. Dataset
+paths start with ``./datasets`` as in pyiqa's own option files; a recipe is resolved against a
+data root by replacing that prefix.
 Frequencies may be given in epochs (``val_freq_epochs``...; see
 :mod:`pyiqa_lifeiqa.train.runner`).
 """

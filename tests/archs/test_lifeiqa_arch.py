@@ -297,6 +297,19 @@ def test_bad_input_raises_a_clear_error(tiny, x, message):
         tiny(x)
 
 
+def test_values_are_checked_when_scores_are_read_and_in_the_first_gradient_step():
+    model = LifeIQA(**TINY).eval()
+    bad = torch.rand(1, 3, 96, 96) * 255
+    with pytest.raises(ValueError, match='divide 0-255 images by 255'):
+        model(bad.requires_grad_())  # the first loss call: a wrong scale is caught
+    nan = torch.full((1, 3, 96, 96), float('nan'))
+    model(nan.clone().requires_grad_())  # later gradient steps: no device-to-host sync in each
+    with pytest.raises(ValueError, match='NaN'):
+        model(nan)  # scores being read: always checked
+    with torch.no_grad(), pytest.raises(ValueError, match='NaN'):
+        model.train()(nan)
+
+
 def test_an_unclamped_restoration_output_is_still_scored(tiny):
     assert torch.isfinite(tiny(torch.rand(1, 3, 96, 96) * 1.2 - 0.1)).all()
 
