@@ -44,8 +44,8 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='865800b546fee566dc038ff25178f997dfea8ac8990e1b3bc889fc801389db13',
-            size=15658424,
+            sha256='18a65d38b69d42d37b89462a06cc46e35d3a73475cc0d3f8728ae31e25488067',
+            size=15658504,
             config=LifeIQAConfig(
                 backbone='tf_efficientnet_lite0',
                 embed_dim=128,

@@ -48,3 +48,17 @@ def test_the_bundled_examples_keep_their_pinned_scores(scores):
 
 def test_the_bundled_examples_keep_their_order(scores):
     assert sorted(scores, key=scores.get, reverse=True) == ORDER
+
+
+def test_a_copy_of_the_shipped_file_damaged_inside_its_tensors_is_refused_from_any_path(tmp_path):
+    from pyiqa_lifeiqa.weights.checkpoint import CheckpointError
+    from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
+    from pyiqa_lifeiqa.weights.resolve import PACKAGE_WEIGHTS_DIR
+
+    data = bytearray((PACKAGE_WEIGHTS_DIR / WEIGHT_SETS['lifeiqa'].filename).read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 1000] = bytes(b ^ 0x01 for b in data[middle : middle + 1000])  # finite values still
+    damaged = tmp_path / 'lifeiqa_default.safetensors'
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match='differ from the hash recorded when it was saved'):
+        pyiqa.create_metric('lifeiqa', pretrained_model_path=str(damaged), device='cpu')
