@@ -113,6 +113,16 @@ class Head:
     model_type: str = 'GeneralIQAModel'
 
 
+def shared_options(setup: Setup) -> dict:
+    """The network options every head takes alike: its crops and whether its backbone is pretrained."""
+    return {
+        'crop_size': setup.crop_size,
+        'test_sample': setup.test_sample,
+        'working_size': setup.working_size,
+        'backbone_pretrain': setup.backbone_pretrain,
+    }
+
+
 def lifeiqa_network(**overrides) -> Callable[[Setup], dict]:
     """Network options of LifeIQA on the setup's backbone and width, with ``overrides``."""
 
@@ -123,11 +133,8 @@ def lifeiqa_network(**overrides) -> Callable[[Setup], dict]:
             'embed_dim': setup.embed_dim,
             'num_heads': setup.num_heads,
             'num_experts': setup.num_experts,
-            'crop_size': setup.crop_size,
-            'test_sample': setup.test_sample,
-            'working_size': setup.working_size,
             'drop_path_rate': 0.0,
-            'backbone_pretrain': setup.backbone_pretrain,
+            **shared_options(setup),
             **overrides,
         }
 
@@ -143,11 +150,8 @@ def topiq_network(train_bn: bool = True) -> Callable[[Setup], dict]:
             'semantic_model_name': setup.backbone,
             'inter_dim': setup.embed_dim,
             'num_heads': setup.num_heads,
-            'crop_size': setup.crop_size,
-            'test_sample': setup.test_sample,
-            'working_size': setup.working_size,
             'train_bn': train_bn,
-            'backbone_pretrain': setup.backbone_pretrain,
+            **shared_options(setup),
         }
 
     return network
@@ -158,10 +162,7 @@ def gap_network(setup: Setup) -> dict:
     return {
         'type': 'GAPLinearIQA',
         'backbone': setup.backbone,
-        'crop_size': setup.crop_size,
-        'test_sample': setup.test_sample,
-        'working_size': setup.working_size,
-        'backbone_pretrain': setup.backbone_pretrain,
+        **shared_options(setup),
     }
 
 

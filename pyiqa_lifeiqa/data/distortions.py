@@ -323,19 +323,20 @@ def patch_shift(image: np.ndarray, t: float, rng: np.random.Generator) -> np.nda
     return out
 
 
+def _down_up(image: np.ndarray, factor: float, upsampling: int) -> np.ndarray:
+    """Area down-sampling by ``factor``, then up-sampling back to the image's size with ``upsampling``."""
+    height, width = image.shape[:2]
+    small = _resize(image, round(width / factor), round(height / factor), cv2.INTER_AREA)
+    return _resize(small, width, height, upsampling)
+
+
 @_register('pixelate')
 def pixelate(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
     """Blocks of 2 to 16 px: area down-sampling, then nearest-neighbour up-sampling."""
-    height, width = image.shape[:2]
-    factor = _geom(2.0, 16.0, t)
-    small = _resize(image, round(width / factor), round(height / factor), cv2.INTER_AREA)
-    return _resize(small, width, height, cv2.INTER_NEAREST)
+    return _down_up(image, _geom(2.0, 16.0, t), cv2.INTER_NEAREST)
 
 
 @_register('resample')
 def resample(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
     """Down-scaling by 1.5 to 8 (area), then bilinear up-scaling back."""
-    height, width = image.shape[:2]
-    factor = _geom(1.5, 8.0, t)
-    small = _resize(image, round(width / factor), round(height / factor), cv2.INTER_AREA)
-    return _resize(small, width, height, cv2.INTER_LINEAR)
+    return _down_up(image, _geom(1.5, 8.0, t), cv2.INTER_LINEAR)
