@@ -11,7 +11,6 @@ Usage: python benchmarks/startup.py [--repeats 30]
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=30)
     args = parser.parse_args()
+    from pyiqa_lifeiqa.benchmark import provenance, write_results  # in this process only: not measured
+
+    traced = provenance()
     hook_import_us()  # warm the bytecode cache
     hook = [hook_import_us() / 1e3 for _ in range(args.repeats)]
     start = [interpreter_start_ms() for _ in range(args.repeats)]
@@ -52,11 +54,8 @@ def main() -> None:
     for what, median, worst in rows:
         print(f'{what:<46}{median:>10.2f}{worst:>10.2f}')
     print(f'hook share of start-up: {rows[0][1] / rows[1][1]:.1%} (target: hook < 10 ms)')
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['what', 'median_ms', 'max_ms', 'repeats'])
-        writer.writerows((w, f'{m:.3f}', f'{x:.3f}', args.repeats) for w, m, x in rows)
+    records = [{'what': w, 'median_ms': f'{m:.3f}', 'max_ms': f'{x:.3f}', 'repeats': args.repeats} for w, m, x in rows]
+    write_results(records, RESULTS, traced)
 
 
 if __name__ == '__main__':

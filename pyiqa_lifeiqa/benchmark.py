@@ -216,13 +216,25 @@ def provenance(weights: str | os.PathLike | None = None, dataset: str | os.PathL
 
 def write_results(rows: Iterable[dict], path: str | os.PathLike, traced: dict[str, str], append: bool = False) -> Path:
     """Write result rows (all with the same keys) as CSV, each followed by the ``traced`` columns
-    (:func:`provenance`); ``append`` adds to an existing file of the same columns."""
+    (:func:`provenance`); ``append`` adds to an existing file of the same columns.
+
+    Raises:
+        ValueError: ``append`` to a file whose header has other columns (nothing is written).
+    """
     path = Path(path)
     rows = [{**row, **traced} for row in rows]
+    columns = list(rows[0])
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not (append and path.exists())
+    if not new:
+        with open(path, newline='') as f:
+            header = next(csv.reader(f), [])
+        if header != columns:
+            raise ValueError(
+                f"cannot append to {path}: its columns {header} differ from these rows' {columns}; write to a new file"
+            )
     with open(path, 'a' if append else 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=columns)
         if new:
             writer.writeheader()
         writer.writerows(rows)

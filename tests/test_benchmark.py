@@ -118,3 +118,13 @@ def test_results_are_traced_to_commit_packages_weights_and_dataset(tmp_path):
         rows = list(csv.DictReader(f))
     assert [r['srcc'] for r in rows] == ['0.5', '0.7']
     assert all(r['weights_sha256'] == traced['weights_sha256'] for r in rows)
+
+
+def test_results_are_not_appended_to_a_file_of_other_columns(tmp_path):
+    from pyiqa_lifeiqa.benchmark import write_results
+
+    out = write_results([{'srcc': 0.5}], tmp_path / 'results.csv', {'commit': 'abc'})
+    before = out.read_text()
+    with pytest.raises(ValueError, match=r"cannot append to .*results.csv: its columns \['srcc', 'commit'\]"):
+        write_results([{'srcc': 0.7, 'plcc': 0.6}], out, {'commit': 'abc'}, append=True)
+    assert out.read_text() == before
