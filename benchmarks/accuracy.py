@@ -534,13 +534,19 @@ def train_and_test(
 
     ``splits_csv`` is rewritten after every split, each row traced to the code and data that made
     it, so that a run cut short keeps what it finished; with ``resume`` its rows are kept and
-    those (name, split) pairs are not run again.
+    those (name, split) pairs are not run again (refused if the rows come from another dataset).
 
     Returns:
         One row per head (or classic metric) and split.
     """
     traced = provenance(dataset=data)
     rows = read_csv(splits_csv) if resume and splits_csv.is_file() else []
+    other = sorted({row['dataset_meta_sha256'] for row in rows} - {traced['dataset_meta_sha256']})
+    if other:
+        raise SystemExit(
+            f'--resume: {splits_csv} holds rows of another dataset (meta_info.csv sha256 {", ".join(other)}, '
+            f'not {traced["dataset_meta_sha256"]} of {data}); use another --name or drop --resume'
+        )
     done = {(row['head'], int(row['split'])) for row in rows}
     for name in names:
         for split in range(1, setup.splits + 1):

@@ -20,7 +20,6 @@ Usage: HF_HUB_OFFLINE=1 python benchmarks/speed.py [--device cpu|cuda] [--repeat
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import platform
 import statistics
@@ -35,16 +34,17 @@ import pyiqa
 import timm
 import torch
 from pyiqa.archs import build_network
-from pyiqa.archs.arch_util import uniform_crop
 from torch import nn
 
-from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA
+import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: F401  (LifeIQA in pyiqa's ARCH_REGISTRY)
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
+from pyiqa_lifeiqa.archs.crops import take_crops
 from pyiqa_lifeiqa.benchmark import provenance, write_results
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 SIZES = {'224x224': (224, 224), '512x384': (384, 512)}  # WxH -> tensor (H, W)
-# LifeIQA's defaults are the paper configuration (Swin-B, 4 experts, top-2, 224 crops).
-PAPER = {name: p.default for name, p in inspect.signature(LifeIQA).parameters.items()}
+# LifeIQAConfig's defaults are the paper configuration (Swin-B, 4 experts, top-2, 224 crops).
+PAPER = LifeIQAConfig()
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,13 @@ def paper_lifeiqa(device: torch.device) -> nn.Module:
 
 def swin_backbone(device: torch.device) -> nn.Module:
     """The bare backbone as LifeIQA creates it: timm features_only, its last two stages."""
-    backbone = timm.create_model(PAPER['backbone'], pretrained=False, features_only=True, out_indices=(-2, -1))
+    backbone = timm.create_model(PAPER.backbone, pretrained=False, features_only=True, out_indices=(-2, -1))
     return backbone.eval().to(device)
 
 
 def lifeiqa_crops(image: torch.Tensor) -> torch.Tensor:
     """The crops the paper Life-IQA feeds its backbone for ``image`` in eval mode."""
-    crop = PAPER['crop_size']
-    return image if image.shape[-2:] == (crop, crop) else uniform_crop(image, crop, PAPER['test_sample'])
+    return take_crops(image, PAPER.crop_size, min_crops=PAPER.test_sample, working_size=PAPER.working_size)[0]
 
 
 class CachedFeatures(nn.Module):

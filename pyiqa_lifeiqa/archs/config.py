@@ -72,6 +72,12 @@ class LifeIQAConfig:
     working_size: int | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.backbone, str) or not self.backbone:
+            raise ConfigError(f'backbone must be a timm model name, got {self.backbone!r}')
+        if not isinstance(self.learnable_adjacency, bool):
+            raise ConfigError(f'learnable_adjacency must be true or false, got {self.learnable_adjacency!r}')
+        if self.working_size is not None:
+            _positive('working_size', self.working_size)
         for name in ('embed_dim', 'num_queries', 'depth', 'num_heads', 'num_experts', 'top_k', 'grid_size'):
             _positive(name, getattr(self, name))
         _positive('crop_size', self.crop_size)
@@ -114,7 +120,7 @@ class LifeIQAConfig:
         return asdict(self)
 
     def differences(self, other: LifeIQAConfig) -> list[str]:
-        """``'field (self: a, other: b)'`` for every field whose values differ."""
+        """``'field (a vs b)'``, this config's value first, for every field whose values differ."""
         return [
             f'{f.name} ({getattr(self, f.name)!r} vs {getattr(other, f.name)!r})'
             for f in fields(self)

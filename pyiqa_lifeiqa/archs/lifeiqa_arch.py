@@ -15,6 +15,7 @@ with a graph convolution (GCN) and then cross-attends to the memory. A mixture-o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -407,8 +408,9 @@ class LifeIQA(nn.Module):
     ``crop_size`` is a crop already and is taken as is.
 
     Args:
-        config: The network; a weight set's name (e.g. ``'lifeiqa'``) takes that weight set's
-            config. None: the paper's defaults.
+        config: The network: a config, a mapping of its fields, or a weight set's name (e.g.
+            ``'lifeiqa'``), which takes that weight set's config and, with ``pretrained``, its
+            weights unless ``weight_set`` names others. None: the paper's defaults.
         drop_path_rate: Stochastic depth of the backbone (0 for backbones without it).
         dropout: Dropout in the MoE head.
         balance_loss: Form of the MoE load-balance loss (training only), ``'switch'`` or
@@ -440,8 +442,11 @@ class LifeIQA(nn.Module):
         **fields: Any,
     ):
         super().__init__()
-        if isinstance(config, str):
+        if isinstance(config, str):  # a weight set's network; with pretrained, its weights by default
+            weight_set = weight_set or config
             config = get_weight_set(config).config
+        elif isinstance(config, Mapping):  # e.g. a config written out in an option file
+            config = LifeIQAConfig.from_dict(config)
         self.config = (config or LifeIQAConfig()).updated(**fields)
         cfg = self.config
         self.grid_size = cfg.grid_size

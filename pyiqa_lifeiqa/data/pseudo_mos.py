@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-if TYPE_CHECKING:  # torch is imported where it is used, so that the CLI can read FR_METRICS cheaply
+if TYPE_CHECKING:  # numpy and torch are imported where they are used: the CLI reads FR_METRICS cheaply
+    import numpy as np
     import torch
 
 # The metrics the shipped default model's set was labelled with: fast on a CPU, and VSI sees colour.
@@ -41,6 +40,8 @@ def fuse_scores(raw: np.ndarray, lower_better: Sequence[bool]) -> np.ndarray:
     Returns:
         The pseudo-MOS of each row.
     """
+    import numpy as np
+
     raw = np.asarray(raw, dtype=np.float64)
     if raw.ndim != 2 or raw.shape[1] != len(lower_better):
         raise ValueError(f'expected a rows x {len(lower_better)} score array, got shape {raw.shape}')
@@ -89,6 +90,7 @@ def _ms_ssim_float32(net: torch.nn.Module, distorted: torch.Tensor, reference: t
 
 
 def _to_tensor(pictures: list[np.ndarray], device: str | torch.device) -> torch.Tensor:
+    import numpy as np
     import torch
 
     return torch.from_numpy(np.stack(pictures)).permute(0, 3, 1, 2).to(device=device, dtype=torch.float32) / 255.0
@@ -98,6 +100,7 @@ def score_against(
     scorers: list[tuple[Scorer, bool]], pictures: list[np.ndarray], pristine: np.ndarray, device: str | torch.device
 ) -> np.ndarray:
     """``len(pictures) x len(scorers)`` raw scores of ``pictures`` against ``pristine``."""
+    import numpy as np
     import torch
 
     distorted = _to_tensor(pictures, device)

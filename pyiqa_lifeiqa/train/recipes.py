@@ -77,6 +77,12 @@ def _under(value: Any, root: str) -> Any:
 
 
 def resolve_recipe(name: str, data_root: str | Path) -> str:
-    """The recipe's complete pyiqa options (bases merged) as YAML, with its dataset paths under ``data_root``."""
+    """The recipe's complete pyiqa options (bases merged) as YAML, with its dataset paths under ``data_root``.
+
+    Raises:
+        ValueError: An unknown recipe, or a base (a name starting with ``_``), which has no dataset.
+    """
+    if name.startswith('_'):
+        raise ValueError(f'{name!r} is a base of recipes, not a recipe; known recipes: {", ".join(list_recipes())}')
     options = _under(load_recipe(name), str(Path(data_root).resolve()))
     return yaml.safe_dump(options, sort_keys=False)

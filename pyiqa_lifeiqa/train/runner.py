@@ -18,9 +18,11 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from unittest import mock
+
+import yaml
 
 FLOAT_LITERAL = re.compile(r'[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?')
 INTEGER_LITERAL = re.compile(r'[+-]?\d+')
@@ -42,13 +44,13 @@ def train(opt: str, force_yml: list[str] | None, auto_resume: bool, debug: bool,
     import pyiqa.train
     import pyiqa.utils.options
     import torch
-    import yaml
 
     import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: F401  (LifeIQAModel in pyiqa's MODEL_REGISTRY)
 
+    opt = str(resolve_option_file(Path(opt)))
     options = yaml.safe_load(Path(opt).read_text())
     check_overrides(options, force_yml or [])
-    check_epoch_frequencies(options)
+    check_epoch_frequencies(options, force_yml or [])
     argv = ['-opt', opt, '--launcher', launcher]
     argv += ['--force_yml', *map(float_overrides_tagged, force_yml)] if force_yml else []
     argv += ['--auto_resume'] if auto_resume else []
@@ -137,21 +139,36 @@ def _resume_on_cpu(load_resume_state: Callable[[dict], dict | None]) -> Callable
     return load
 
 
-def check_epoch_frequencies(opt: dict) -> None:
-    """Refuse a frequency given both in iterations and in epochs, or a non-positive one in epochs.
+def check_epoch_frequencies(opt: dict, force_yml: Sequence[str] = ()) -> None:
+    """Refuse frequencies whose meaning is unclear before anything runs.
+
+    In the option file, a frequency given both in iterations and in epochs; with ``--force_yml``,
+    one forced in epochs where the file gives iterations (the file's count would win silently);
+    anywhere, one in epochs that is not a positive number.
 
     Raises:
         ValueError: Naming the section and the keys.
     """
+    forced = {entry.partition('=')[0].strip(): entry.partition('=')[2].strip() for entry in force_yml}
     for section, key in EPOCH_FREQUENCIES:
         part = opt.get(section) or {}
-        epochs = part.get(f'{key}_epochs')
-        if epochs is None:
-            continue
-        if key in part:
+        if f'{key}_epochs' in part and key in part:
             raise ValueError(f'{section}: both {key} and {key}_epochs are set; keep one')
-        if not isinstance(epochs, int | float) or epochs <= 0:
-            raise ValueError(f'{section}: {key}_epochs must be a positive number of epochs, got {epochs!r}')
+        for value in (part.get(f'{key}_epochs'), forced.get(f'{section}:{key}_epochs')):
+            if value is not None:
+                _epochs(section, key, yaml.safe_load(value) if isinstance(value, str) else value)
+        if f'{section}:{key}_epochs' in forced and key in part and f'{section}:{key}' not in forced:
+            raise ValueError(
+                f'--force_yml {section}:{key}_epochs: the options give {section}:{key} in iterations; '
+                f'force {section}:{key}=N instead'
+            )
+
+
+def _epochs(section: str, key: str, value: object) -> float:
+    """A frequency in epochs as a positive number (after pyiqa's parsing of the options)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f'{section}: {key}_epochs must be a positive number of epochs, got {value!r}')
+    return float(value)
 
 
 def resolve_epoch_frequencies(opt: dict, iters_per_epoch: int) -> None:
@@ -159,12 +176,42 @@ def resolve_epoch_frequencies(opt: dict, iters_per_epoch: int) -> None:
 
     An iteration count the run already has wins: one given with ``--force_yml``, or pyiqa's
     debug mode's.
+
+    Raises:
+        ValueError: A frequency in epochs that is not a positive number.
     """
     for section, key in EPOCH_FREQUENCIES:
         part = opt.get(section) or {}
-        epochs = part.pop(f'{key}_epochs', None)
-        if epochs is not None and key not in part:
+        if f'{key}_epochs' not in part:
+            continue
+        epochs = _epochs(section, key, part.pop(f'{key}_epochs'))
+        if key not in part:
             part[key] = max(1, round(epochs * iters_per_epoch))
+
+
+def resolve_option_file(path: Path) -> Path:
+    """An option file that names a shipped recipe as its ``base``, written out whole beside the run.
+
+    A copy of a shipped recipe keeps its ``base:`` line; pyiqa would read it without the base's
+    options. Such a file is merged with its base (as ``--recipe`` does) into
+    ``options/<stem>.yml`` under the working directory, which is returned; other files are
+    returned as they are.
+    """
+
+    from pyiqa_lifeiqa.train.recipes import BASE_KEY, load_recipe, merge
+
+    if not path.is_file():
+        raise FileNotFoundError(f'option file not found: {path}')
+    options = yaml.safe_load(path.read_text()) or {}
+    if BASE_KEY not in options:
+        return path
+    base = options.pop(BASE_KEY)
+    resolved = Path('options') / f'{path.stem}.yml'
+    if resolved.exists() and resolved.resolve() == path.resolve():
+        raise ValueError(f'{path} names a base and would be overwritten by its resolved options; move it elsewhere')
+    resolved.parent.mkdir(exist_ok=True)
+    resolved.write_text(yaml.safe_dump(merge(load_recipe(base), options), sort_keys=False))
+    return resolved
 
 
 def iterations_per_epoch(opt: dict, train_size: int) -> int:

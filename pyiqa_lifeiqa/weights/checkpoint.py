@@ -32,6 +32,7 @@ from torch import nn
 
 from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.weights.authors import convert_authors_state_dict, is_authors_state_dict
+from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, get_weight_set
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 # Keys under which training checkpoints wrap the state dict, in order of preference (pyiqa's first).
@@ -220,7 +221,9 @@ def _mismatch_message(source: str | Path, missing: list[str], unexpected: list[s
     return f'weights from {source} do not fit the model:{problems}\n{hint}'
 
 
-def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str | Path) -> None:
+def load_state_dict_strict(
+    model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str | Path, hash_checked: bool = False
+) -> None:
     """Load ``state_dict`` into ``model``; every key must be present with the model's shape.
 
     Keys of non-persistent backbone buffers (``relative_position_index``, ``attn_mask``: older
@@ -231,6 +234,8 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
         state_dict: Weights with the model's names.
         source: Where the weights come from, for the error message; a safetensors file that
             records its config adds that config to the message.
+        hash_checked: The file's own sha256 was verified already (a weight set's file): its
+            tensors need no second hash.
 
     Raises:
         WeightsMismatchError: Missing or unexpected keys or different shapes; one message lists
@@ -240,6 +245,8 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
         WeightsMismatchError: The file records a config that differs from the model's
             (:func:`check_recorded_config`; checked after the keys and shapes).
     """
+    if isinstance(source, Path) and not hash_checked:
+        check_tensors_hash(state_dict, source)  # as read: before any key is dropped below
     expected = model.state_dict()
     transient = {name for name, _ in model.named_buffers() if name.startswith('backbone.')} - set(expected)
     state_dict = {key: value for key, value in state_dict.items() if key not in transient}
@@ -256,7 +263,6 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     if non_finite:
         raise CheckpointError(f'weights from {source} hold NaN or infinite values in {_listed(non_finite)}')
     if isinstance(source, Path):
-        check_tensors_hash(state_dict, source)
         check_recorded_config(model, source)
     model.load_state_dict(state_dict, strict=True)
 
@@ -278,7 +284,8 @@ def load_weights_into(model: nn.Module, weight_set: str | None = None, path: str
             that differs from the model's.
     """
     file = resolve_weight_file(weight_set, path)
-    load_state_dict_strict(model, read_state_dict(file), source=file)
+    registered = path is None and get_weight_set(weight_set or DEFAULT_WEIGHT_SET).sha256 is not None
+    load_state_dict_strict(model, read_state_dict(file), source=file, hash_checked=registered)
     return file
 
 

@@ -69,7 +69,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa-koniq',
             filename='lifeiqa_koniq10k_swinb.safetensors',
-            config=LifeIQAConfig(backbone='swin_base_patch4_window7_224', num_experts=2),
+            config=LifeIQAConfig(backbone='swin_base_patch4_window7_224', num_experts=2, test_sample=40),
             description=(
                 "Life-IQA trained on KonIQ-10k with the authors' KonIQ recipe (Swin-B, 2 experts, depth 4). "
                 'The authors released no trained weights: train them yourself.'

@@ -7,8 +7,9 @@ Search order:
 3. The files shipped in this package (``pyiqa_lifeiqa/weights/files/``).
 4. pyiqa's cache directory (``~/.cache/torch/hub/pyiqa``).
 5. A download from the weight set's URL into that cache (``torch.hub.download_url_to_file``,
-   which checks the SHA-256 before the file takes its name), unless ``HF_HUB_OFFLINE`` is set,
-   the switch that also keeps timm and pyiqa off the network.
+   which checks the SHA-256 before the file takes its name), unless ``HF_HUB_OFFLINE`` is set
+   (the switch that also keeps timm's Hugging Face hub downloads off the network; pyiqa's own
+   downloads ignore it).
 
 A file found in 2-4 is checked against the weight set's size and SHA-256 when they are known.
 A file given explicitly is the caller's choice and is not checked.

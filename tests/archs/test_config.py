@@ -29,6 +29,10 @@ def test_unknown_fields_are_named_and_training_only_settings_ignored():
     ('changes', 'message'),
     [
         ({'embed_dim': 0}, 'embed_dim must be a positive integer'),
+        ({'backbone': 5}, 'backbone must be a timm model name'),
+        ({'learnable_adjacency': 'no'}, 'learnable_adjacency must be true or false'),
+        ({'working_size': 0}, 'working_size must be a positive integer'),
+        ({'num_experts': 2, 'top_k': 3}, r'top_k \(3\) must not exceed num_experts \(2\)'),
         ({'depth': 2.0}, 'depth must be a positive integer'),
         ({'embed_dim': 30, 'num_heads': 4}, r'embed_dim \(30\) must be a multiple of num_heads \(4\)'),
         ({'query_mixer': 'mlp'}, 'query_mixer must be one of'),
@@ -51,7 +55,16 @@ def test_the_arch_takes_a_config_a_weight_set_name_or_fields(tiny_lifeiqa_config
     assert LifeIQA(config, backbone_pretrain=False).config == config
     assert LifeIQA(**tiny_lifeiqa_config, backbone_pretrain=False).config == config  # as pyiqa passes them
     assert LifeIQA(config, crop_size=96, backbone_pretrain=False).config == config.updated(crop_size=96)
+    assert LifeIQA(config.to_dict(), backbone_pretrain=False).config == config  # as an option file may write it
     named = LifeIQA('lifeiqa', backbone_pretrain=False)
     assert named.config == WEIGHT_SETS['lifeiqa'].config
     with pytest.raises(ConfigError, match='not LifeIQA config fields: num_expert'):
         LifeIQA(config, num_expert=2)
+
+
+def test_a_weight_sets_name_also_names_the_weights_it_loads(weight_dirs):
+    from pyiqa_lifeiqa.weights.resolve import WeightsNotFoundError
+
+    with pytest.raises(WeightsNotFoundError, match="weight set 'lifeiqa-koniq' not found"):
+        # no file for it here, and not the default set's file instead (a small backbone: built fast)
+        LifeIQA('lifeiqa-koniq', backbone='resnet18', embed_dim=32, num_heads=4, pretrained=True)

@@ -1,5 +1,5 @@
 """Smoke tests of the benchmark scripts' building blocks (accuracy, baselines, default_model, restoration_loss,
-score_throughput)."""
+score_throughput, speed)."""
 
 import csv
 import importlib.util
@@ -33,6 +33,7 @@ baselines = sys.modules['baselines']
 default_model = load_script('default_model')
 restoration_loss = load_script('restoration_loss')
 score_throughput = load_script('score_throughput')
+speed = load_script('speed')
 
 
 @pytest.fixture
@@ -200,6 +201,10 @@ def test_run_trains_with_pyiqa_scores_classic_metrics_and_writes_csv_and_plot(ti
     accuracy.train_and_test(['gap_linear', 'lifeiqa'], tiny_dataset, tiny_setup, work, out / 'acc_splits.csv', True)
     assert accuracy.read_csv(out / 'acc_splits.csv') == splits
     assert checkpoint.stat().st_mtime_ns == before
+    with open(tiny_dataset / 'meta_info.csv', 'a') as f:
+        f.write('ref0_0.png,0.5\n')  # another dataset now: its rows cannot be resumed
+    with pytest.raises(SystemExit, match='holds rows of another dataset'):
+        accuracy.train_and_test(['lifeiqa'], tiny_dataset, tiny_setup, work, out / 'acc_splits.csv', True)
 
 
 def test_paired_differences_count_splits_and_give_a_sign_test():
@@ -402,3 +407,15 @@ def test_the_restoration_figure_shows_input_results_and_target_in_that_order(tmp
     assert figure.shape == (32 + restoration_loss.CAPTION, 4 * 40)
     below_captions = figure[restoration_loss.CAPTION :, ::40]
     assert list(below_captions[0]) == [0, 127, 191, 255]  # degraded, the two results, clean (to_pil_image floors)
+
+
+def test_speed_times_the_crops_the_paper_model_scores():
+    from pyiqa_lifeiqa.archs.config import LifeIQAConfig
+    from pyiqa_lifeiqa.archs.crops import take_crops
+
+    image = torch.rand(1, 3, 384, 512)
+    paper = LifeIQAConfig()
+    expected, _ = take_crops(image, paper.crop_size, min_crops=paper.test_sample, working_size=paper.working_size)
+    assert torch.equal(speed.lifeiqa_crops(image), expected)
+    square = torch.rand(1, 3, paper.crop_size, paper.crop_size)
+    assert speed.lifeiqa_crops(square) is square

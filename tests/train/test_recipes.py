@@ -83,8 +83,10 @@ def test_recipe_reproduces_the_authors_settings(name):
     opt = load_recipe(name)
     experts, depth, lr, crops, sched, warmup_lr = AUTHORS[name]
     assert opt['model_type'] == 'LifeIQAModel'
-    config = LifeIQAConfig().updated(**{k: v for k, v in opt['network'].items() if k in LifeIQAConfig().to_dict()})
-    assert config.backbone == 'swin_base_patch4_window7_224'  # the paper's defaults, from LifeIQAConfig
+    named = opt['network'].get('config')  # a weight set's network, or the paper's defaults
+    base = WEIGHT_SETS[named].config if named else LifeIQAConfig()
+    config = base.updated(**{k: v for k, v in opt['network'].items() if k in LifeIQAConfig().to_dict()})
+    assert config.backbone == 'swin_base_patch4_window7_224'
     assert (config.num_experts, config.depth, config.test_sample) == (experts, depth, crops)
     assert opt['train']['optim'] == {'type': 'AdamW', 'lr': lr, 'weight_decay': 0.01}
     # 30 epochs, 2 warm-up epochs, timm's schedule stepped every iteration; step: x0.1 every 10 epochs
@@ -133,6 +135,11 @@ def test_recipe_builds_datasets_and_model_on_a_fake_layout(name, tmp_path):
     assert model.get_current_learning_rate()[0] == pytest.approx(AUTHORS[name][5])  # the warm-up's start
 
 
+def test_recipes_that_train_a_registered_weight_set_name_its_network():
+    assert load_recipe('koniq10k')['network']['config'] == 'lifeiqa-koniq'
+    assert WEIGHT_SETS['lifeiqa-koniq'].recipe == 'koniq10k'
+
+
 def test_the_default_model_recipe_trains_the_network_of_the_shipped_weight_set():
     opt = load_recipe('default_model')
     assert opt['network']['config'] == 'lifeiqa'
@@ -148,8 +155,10 @@ def test_a_recipe_over_its_base_merges_sections_replaces_values_and_null_removes
     assert base['train']['fp16'] is True  # the base is not changed
 
 
-def test_bases_are_not_listed_and_a_cycle_of_bases_is_refused(tmp_path, monkeypatch):
+def test_bases_are_not_listed_nor_run_and_a_cycle_of_bases_is_refused(tmp_path, monkeypatch):
     assert '_authors' not in list_recipes() and recipe_path('_authors').is_file()
+    with pytest.raises(ValueError, match="'_authors' is a base of recipes, not a recipe"):
+        resolve_recipe('_authors', tmp_path)
     (tmp_path / 'a.yml').write_text('# a\nbase: b\n')
     (tmp_path / 'b.yml').write_text('# b\nbase: a\n')
     monkeypatch.setattr(recipes, 'RECIPES_DIR', tmp_path)

@@ -3,13 +3,16 @@
 import re
 
 import pytest
+import yaml
 
+from pyiqa_lifeiqa.train.recipes import load_recipe
 from pyiqa_lifeiqa.train.runner import (
     check_epoch_frequencies,
     check_overrides,
     float_overrides_tagged,
     iterations_per_epoch,
     resolve_epoch_frequencies,
+    resolve_option_file,
 )
 
 
@@ -34,17 +37,40 @@ def test_iterations_per_epoch_follow_batch_size_enlargement_and_processes():
     assert iterations_per_epoch({**opt, 'world_size': 1}, 7253) == 2267
 
 
-@pytest.mark.parametrize(
-    ('section', 'message'),
-    [
-        ({'val_freq_epochs': 1, 'val_freq': 5}, 'val: both val_freq and val_freq_epochs are set; keep one'),
-        ({'val_freq_epochs': 0}, 'val: val_freq_epochs must be a positive number of epochs, got 0'),
-        ({'val_freq_epochs': 'one'}, "got 'one'"),
-    ],
-)
-def test_an_option_file_with_unclear_epoch_frequencies_is_refused(section, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        check_epoch_frequencies({'val': section})
+def test_an_option_file_with_a_frequency_in_both_units_is_refused():
+    with pytest.raises(ValueError, match=re.escape('val: both val_freq and val_freq_epochs are set; keep one')):
+        check_epoch_frequencies({'val': {'val_freq_epochs': 1, 'val_freq': 5}})
+
+
+def test_a_frequency_forced_in_epochs_over_one_in_iterations_is_refused():
+    with pytest.raises(ValueError, match=re.escape('force val:val_freq=N instead')):
+        check_epoch_frequencies({'val': {'val_freq': 5}}, ['val:val_freq_epochs=2'])
+    check_epoch_frequencies({'val': {'val_freq_epochs': 1}}, ['val:val_freq_epochs=2'])  # epochs over epochs
+    with pytest.raises(ValueError, match=re.escape('got -1')):  # before pyiqa makes any folder
+        check_epoch_frequencies({'val': {'val_freq_epochs': 1}}, ['val:val_freq_epochs=-1'])
+
+
+@pytest.mark.parametrize('value', [0, -0.5, '-1', True])  # '-1': what pyiqa makes of val:val_freq_epochs=-1
+def test_frequencies_in_epochs_must_be_positive_numbers(value):
+    with pytest.raises(
+        ValueError, match=re.escape(f'val: val_freq_epochs must be a positive number of epochs, got {value!r}')
+    ):
+        resolve_epoch_frequencies({'val': {'val_freq_epochs': value}}, iters_per_epoch=10)
+
+
+def test_an_option_file_naming_a_base_is_run_whole(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / 'my_koniq.yml'
+    mine.write_text('base: koniq10k\nname: mine\ntrain:\n  optim:\n    lr: 0.0001\n')
+    resolved = resolve_option_file(mine)
+    assert resolved == tmp_path.joinpath('options', 'my_koniq.yml').relative_to(tmp_path)
+    options = yaml.safe_load(resolved.read_text())
+    expected = load_recipe('koniq10k')
+    assert options['name'] == 'mine' and options['train']['optim'] == {**expected['train']['optim'], 'lr': 0.0001}
+    assert options['model_type'] == expected['model_type'] and 'base' not in options
+    plain = tmp_path / 'plain.yml'
+    plain.write_text('name: plain\n')
+    assert resolve_option_file(plain) == plain
 
 
 @pytest.mark.parametrize(
