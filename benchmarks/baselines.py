@@ -1,15 +1,17 @@
 """Baseline heads for the accuracy comparison, registered in pyiqa's ARCH_REGISTRY.
 
+Both take Life-IQA's crops (:func:`~pyiqa_lifeiqa.archs.crops.take_crops`), normalise inputs
+with their backbone's own mean and std, and with ``backbone_pretrain`` start from the same
+offline ImageNet weights as ``LifeIQA`` (:data:`~pyiqa_lifeiqa.weights.backbones.BACKBONE_SOURCES`).
+
 * :class:`GAPLinearIQA`: global average pooling of a timm backbone's last stage and one linear
-  layer, the simplest head a backbone can have.
-* :class:`TopiqNRScratch`: pyiqa's TOPIQ NR head (``CFANet`` with ``use_ref=False``) made fit
-  for training the backbone from scratch. ``CFANet`` freezes every BatchNorm of a timm backbone
-  (``fix_bn``: no gradient, and eval mode from the end of the first forward after each
-  ``train()`` call on), which is right for an ImageNet-pretrained backbone. A randomly
-  initialised backbone keeps, with it, fixed affine parameters (1, 0) and running statistics
-  that only move once per ``train()`` call (pyiqa's training model calls it after each
-  validation), i.e. almost no normalisation. Since every other head here trains its backbone's
-  BatchNorm, this class does too unless ``train_bn=False`` (CFANet as shipped).
+  layer, the simplest head a backbone can have (for EfficientNet, timm's full model: its 1x1
+  ``conv_head`` to 1280 channels is part of this head).
+* :class:`TopiqNRScratch`: pyiqa's TOPIQ NR head (``CFANet`` with ``use_ref=False``, nothing
+  downloaded). ``CFANet`` freezes every BatchNorm of a timm backbone (``fix_bn``: no gradient,
+  and eval mode from the end of the first forward after each ``train()`` call on). Since every
+  other head here trains its backbone's BatchNorm, this class does too unless ``train_bn=False``
+  (CFANet as shipped); a randomly initialised backbone would otherwise stay almost unnormalised.
 
 Importing this module registers both names; pyiqa's ``build_network`` then builds them from
 option dicts like any pyiqa arch.
