@@ -15,6 +15,7 @@ per dataset image, and writes::
     OUT/accuracy.csv         one row per head or classic metric
     OUT/accuracy_splits.csv  one row per head (or classic metric) and split, traced to commit and data
     OUT/accuracy.png         test SRCC against head parameters, FLOPs and latency
+    OUT/accuracy_photos.txt  the photographs the dataset was made of (with --photos)
 
 Usage::
 
@@ -31,6 +32,7 @@ import copy
 import csv
 import logging
 import math
+import shutil
 import statistics
 import sys
 import time
@@ -603,6 +605,10 @@ def run(
     write the CSVs and the plot."""
     log_pyiqa_to(work / f'{prefix}_pyiqa.log')
     prepare_dataset(data, setup, photos)
+    sample = data.parent / f'{data.name}_photos' / 'photos.txt'
+    if sample.is_file():  # which photographs the set was made of, beside the results
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample, out / f'{prefix}_photos.txt')
     split_rows = train_and_test(names, data, setup, work, out / f'{prefix}_splits.csv', resume)
     return report(split_rows, setup, out, prefix, data)
 
