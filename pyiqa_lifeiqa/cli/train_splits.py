@@ -27,16 +27,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from pyiqa_lifeiqa.train.runner import train
+    from pyiqa_lifeiqa.train.runner import resolve_option_file, train
 
-    if not Path(args.opt).is_file():
-        raise FileNotFoundError(f'option file not found: {args.opt}')
-    opt = yaml.safe_load(Path(args.opt).read_text())
+    option_file = str(resolve_option_file(Path(args.opt)))  # a file naming a base: merged, written out
+    opt = yaml.safe_load(Path(option_file).read_text())
     results = []
     for index in range(1, args.splits + 1):
         name = f'{opt["name"]}_split{index:02d}'
         overrides = [f'name={name}'] + [f'datasets:{p}:split_index={index}' for p in opt['datasets']]
-        train(args.opt, [*args.force_yml, *overrides], auto_resume=False, debug=False, launcher='none')
+        train(option_file, [*args.force_yml, *overrides], auto_resume=False, debug=False, launcher='none')
         srcc, plcc = score_best_checkpoint(opt, index, Path('experiments') / name / 'models' / 'net_best.pth')
         results.append({'split_index': index, 'srcc': srcc, 'plcc': plcc})
         print(f'split {index}: test SRCC {srcc:.4f} PLCC {plcc:.4f}')
