@@ -22,9 +22,9 @@ candidate weights (``--weights``: a checkpoint for the metric) without looking a
 Usage:
     python benchmarks/default_model.py --data DATASET_ROOT [--metric lifeiqa] [--weights CKPT]
         [--split-index 1] [--phase test]
-        [--csv benchmarks/results/default_model.csv]
-        [--by-distortion benchmarks/results/default_model_by_distortion.csv]
-        [--by-reference benchmarks/results/default_model_by_reference.csv]
+        [--csv benchmarks/results/default_model_photos.csv]
+        [--by-distortion benchmarks/results/default_model_photos_by_distortion.csv]
+        [--by-reference benchmarks/results/default_model_photos_by_reference.csv]
 """
 
 from __future__ import annotations
