@@ -174,13 +174,20 @@ def run_benchmark(
 PACKAGES = ('pyiqa-lifeiqa', 'pyiqa', 'torch', 'timm')
 
 
-def source_commit() -> str:
-    """The git commit of this package's checkout (``-dirty`` if it has uncommitted changes), or ``unknown``."""
-    root = Path(__file__).resolve().parents[1]
+RESULTS_FOLDER = 'benchmarks/results'  # what the benchmarks write: changes there do not make a run's commit dirty
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def source_commit(root: str | os.PathLike = CHECKOUT) -> str:
+    """The git commit of the checkout at ``root`` (this package's), or ``unknown``.
+
+    ``-dirty`` is added if tracked files other than those under ``benchmarks/results/`` have
+    uncommitted changes: a benchmark that rewrites its own results runs the committed code.
+    """
     try:
         commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, check=True)
         changes = subprocess.run(
-            ['git', 'status', '--porcelain', '--untracked-files=no'],
+            ['git', 'status', '--porcelain', '--untracked-files=no', '--', ':(top)', f':(top,exclude){RESULTS_FOLDER}'],
             cwd=root,
             capture_output=True,
             text=True,

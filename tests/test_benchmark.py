@@ -96,6 +96,34 @@ def test_missing_csv_is_a_clear_error(tmp_path):
         csv_dataset_opts(tmp_path / 'nope.csv')
 
 
+def test_commit_is_dirty_for_changed_code_but_not_for_rewritten_results(tmp_path):
+    import subprocess
+
+    from pyiqa_lifeiqa.benchmark import source_commit
+
+    def git(*args):
+        return subprocess.run(
+            ['git', '-c', 'user.name=t', '-c', 'user.email=t@t', *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    (tmp_path / 'benchmarks' / 'results').mkdir(parents=True)
+    (tmp_path / 'benchmarks' / 'results' / 'r.csv').write_text('srcc\n0.5\n')
+    (tmp_path / 'code.py').write_text('x = 1\n')
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-qm', 'start')
+    head = git('rev-parse', 'HEAD')
+    (tmp_path / 'benchmarks' / 'results' / 'r.csv').unlink()  # a benchmark rewriting its results
+    assert source_commit(tmp_path) == head
+    (tmp_path / 'code.py').write_text('x = 2\n')
+    assert source_commit(tmp_path) == f'{head}-dirty'
+    assert source_commit(tmp_path / 'benchmarks' / 'results') == f'{head}-dirty'  # from any folder of the checkout
+
+
 def test_results_are_traced_to_commit_packages_weights_and_dataset(tmp_path):
     from pyiqa_lifeiqa.benchmark import provenance, source_commit, write_results
     from pyiqa_lifeiqa.weights.resolve import resolve_weight_file, sha256sum
