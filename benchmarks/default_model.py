@@ -41,6 +41,7 @@ import torch
 from pyiqa.metrics import calculate_plcc, calculate_srcc
 
 from pyiqa_lifeiqa import benchmark
+from pyiqa_lifeiqa.baselines import parameter_file
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 
@@ -112,10 +113,12 @@ def record_expert_shares(net: torch.nn.Module) -> list[torch.Tensor] | None:
 
 
 def traced(metric: str, weights: Path | None, data: Path) -> dict[str, str]:
-    """The provenance columns of a result of ``metric`` (its weight file if it is a lifeiqa metric) on ``data``."""
-    if weights is None and metric.startswith('lifeiqa'):
-        weights = resolve_weight_file(metric)
-    return benchmark.provenance(weights=weights, dataset=data)
+    """The provenance columns of a result of ``metric`` on ``data``, the same for every metric so that
+    one CSV holds them all: ``weights_sha256`` is that of ``weights``, else of the lifeiqa metric's
+    weight file or of NIQE's / BRISQUE's prepared parameters, else ``none`` (PIQE has no file)."""
+    if weights is None:
+        weights = resolve_weight_file(metric) if metric.startswith('lifeiqa') else parameter_file(metric)
+    return {'weights_sha256': 'none', **benchmark.provenance(weights=weights, dataset=data)}
 
 
 def main() -> None:

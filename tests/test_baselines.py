@@ -18,6 +18,7 @@ from pyiqa_lifeiqa.baselines import (
     SourceArchive,
     brisque_parameters,
     niqe_parameters,
+    parameter_file,
     prepare_baselines,
 )
 
@@ -103,6 +104,15 @@ def test_prepare_writes_files_that_pyiqa_s_niqe_and_brisque_load(tmp_path, monke
 
     assert torch.equal(NIQE(pretrained_model_path=str(files['niqe'])).mu_pris_param, torch.from_numpy(mu.ravel()))
     assert torch.equal(BRISQUE(pretrained_model_path=str(files['brisque'])).sv_coef, coef)
+    assert parameter_file('niqe', tmp_path / 'out') == files['niqe']
+    assert parameter_file('brisque', tmp_path / 'out') == files['brisque']
+
+
+def test_only_prepared_niqe_and_brisque_have_a_parameter_file(tmp_path):
+    assert parameter_file('niqe', tmp_path) is None  # not prepared yet
+    (tmp_path / baselines.NIQE_FILE).write_bytes(b'x')
+    assert parameter_file('niqe', tmp_path) == tmp_path / baselines.NIQE_FILE
+    assert parameter_file('piqe', tmp_path) is None
 
 
 def test_an_archive_with_another_hash_is_refused(tmp_path, monkeypatch):
