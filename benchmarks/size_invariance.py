@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--csv', type=Path)
     args = parser.parse_args()
+    trace = traced(args.metric, None, args.data)  # the tree as it was when the run started
 
     names = sorted(held_out_rows(args.data, args.split_index, args.phase).ref_name.unique())
     files = {p.stem: p for p in args.photos.iterdir()}
@@ -86,7 +87,7 @@ def main() -> None:
         print(result)
         results.append(result)
     if args.csv:
-        write_results(results, args.csv, traced(args.metric, None, args.data))
+        write_results(results, args.csv, trace)
 
 
 if __name__ == '__main__':
