@@ -8,6 +8,7 @@ it with ``model_type: LifeIQAModel``; the YAML ``train:`` section sets::
       aux_loss:
         load_balance_weight: 0.01   # load balance (the network's balance_loss form)
         router_z_weight: 0.001      # ST-MoE router z-loss
+      input_gradient_penalty: 0.0   # weight of the mean squared norm of d score / d pixels (optional)
       grad_clip: 5.0                # max gradient norm (optional)
       fp16: true                    # autocast + gradient scaling, on CUDA only (optional)
       total_epoch: 30               # needed by TimmScheduler (pyiqa derives total_iter from it)
@@ -19,6 +20,10 @@ it with ``model_type: LifeIQAModel``; the YAML ``train:`` section sets::
         warmup_epochs: 2            # linear warm-up from warmup_lr
         warmup_lr: !!float 2e-7
 
+``input_gradient_penalty`` (double backpropagation) trains the network to be less sensitive to
+small pixel changes, so that optimising images against it (as a restoration loss) is harder to
+exploit; it costs a second backward pass through the network every iteration.
+
 Any other scheduler type is pyiqa's (stepped once per epoch). Biases and 1-D parameters (norms)
 get no weight decay. Validation is pyiqa's own, with the network in eval mode (deterministic
 crops, averaged).
@@ -27,12 +32,14 @@ crops, averaged).
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import nullcontext
 
 import torch
 from pyiqa.metrics import calculate_metric
 from pyiqa.models.general_iqa_model import GeneralIQAModel
 from pyiqa.utils.registry import MODEL_REGISTRY
 from timm.scheduler import create_scheduler_v2
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.parallel import DistributedDataParallel
 from torch.nn.utils import clip_grad_norm_
 
@@ -82,6 +89,9 @@ class LifeIQAModel(GeneralIQAModel):
             'load_balance': float(aux_opt.get('load_balance_weight', DEFAULT_AUX_WEIGHTS['load_balance'])),
             'router_z': float(aux_opt.get('router_z_weight', DEFAULT_AUX_WEIGHTS['router_z'])),
         }
+        self.input_gradient_penalty = float(train_opt.get('input_gradient_penalty', 0.0))
+        if self.input_gradient_penalty < 0:
+            raise ValueError(f'train: input_gradient_penalty must be >= 0, got {self.input_gradient_penalty}')
         self.use_amp = bool(train_opt.get('fp16', False)) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp)
         self.iter_scheduler = None
@@ -127,13 +137,27 @@ class LifeIQAModel(GeneralIQAModel):
         if self.iter_scheduler is None:
             super().update_learning_rate(current_iter, warmup_iter)
 
+    def input_gradient_norm(self, img: torch.Tensor) -> torch.Tensor:
+        """The mean over images of ``||d score / d img||^2``, differentiable in the weights.
+
+        Taken on the scaled score under fp16 and unscaled after (PyTorch's AMP recipe for gradient
+        penalties), so that small gradients do not underflow.
+        """
+        (scaled,) = torch.autograd.grad(self.scaler.scale(self.output_score.sum()), img, create_graph=True)
+        grad = scaled.float() / self.scaler.get_scale()
+        return grad.flatten(1).pow(2).sum(1).mean()
+
     def optimize_parameters(self, current_iter: int) -> None:
         if self.iter_scheduler is not None:
             self.iter_scheduler.step_update(current_iter - 1)  # timm counts updates from 0
         self.optimizer.zero_grad()
         loss_dict = OrderedDict()
-        with torch.autocast(self.device.type, enabled=self.use_amp):
-            self.output_score, aux = self.net(self.img_input, return_aux=True)
+        penalised = self.input_gradient_penalty > 0
+        img = self.img_input.detach().requires_grad_() if penalised else self.img_input
+        # the fused attention kernels have no second derivative: the penalty needs the math one
+        kernels = sdpa_kernel(SDPBackend.MATH) if penalised else nullcontext()
+        with torch.autocast(self.device.type, enabled=self.use_amp), kernels:
+            self.output_score, aux = self.net(img, return_aux=True)
             self.output_score = self.output_score.float()
             if self.cri_mos:
                 loss_dict['l_mos'] = self.cri_mos(self.output_score, self.gt_mos)
@@ -141,6 +165,8 @@ class LifeIQAModel(GeneralIQAModel):
                 loss_dict['l_metric'] = self.cri_metric(self.output_score, self.gt_mos)
             for name, weight in self.aux_weights.items():
                 loss_dict[f'l_{name}'] = weight * aux[name].float()
+        if penalised:
+            loss_dict['l_input_gradient'] = self.input_gradient_penalty * self.input_gradient_norm(img)
         self.scaler.scale(sum(loss_dict.values())).backward()
         grad_clip = self.opt['train'].get('grad_clip')
         if grad_clip:

@@ -187,3 +187,27 @@ def test_a_batch_of_image_groups_is_fed_and_trained_as_one_batch_of_images(tiny_
     assert torch.equal(model.gt_mos, labels.reshape(6, 1))
     model.optimize_parameters(1)
     assert model.output_score.shape == (6, 1)
+
+
+def test_input_gradient_penalty_trains_the_network_to_be_less_sensitive_to_pixels(tiny_lifeiqa_config, tmp_path):
+    model = build(tiny_lifeiqa_config, tmp_path, input_gradient_penalty=100.0)
+    penalties = []
+    for it in range(1, 9):
+        feed(model)
+        model.optimize_parameters(it)
+        penalties.append(model.get_current_log()['l_input_gradient'])
+    assert penalties[0] > 0
+    assert penalties[-1] < 0.5 * penalties[0]  # the penalty's own gradient reaches the weights
+    assert not model.img_input.requires_grad  # the batch itself is left as fed
+
+
+def test_without_input_gradient_penalty_no_second_backward_is_taken(tiny_lifeiqa_config, tmp_path):
+    model = build(tiny_lifeiqa_config, tmp_path)
+    feed(model)
+    model.optimize_parameters(1)
+    assert 'l_input_gradient' not in model.get_current_log()
+
+
+def test_a_negative_input_gradient_penalty_is_refused(tiny_lifeiqa_config, tmp_path):
+    with pytest.raises(ValueError, match='input_gradient_penalty'):
+        build(tiny_lifeiqa_config, tmp_path, input_gradient_penalty=-1.0)
