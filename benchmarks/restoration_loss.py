@@ -19,7 +19,7 @@ training labels. NIQE and BRISQUE need ``lifeiqa prepare-baselines`` once.
 
 Usage:
     HF_HUB_OFFLINE=1 python benchmarks/restoration_loss.py --photos PHOTOS/images [--count 10] [--steps 100]
-        [--weight 0.003] [--forms pixels network] [--tasks deblur denoise]
+        [--weight 0.003] [--forms pixels network] [--tasks deblur denoise] [--weights CANDIDATE]
 """
 
 from __future__ import annotations
@@ -176,11 +176,16 @@ def run(
     size: int = 256,
     device: str = 'cpu',
     example: Path | None = None,
+    weights: Path | None = None,
 ) -> list[dict]:
-    """One row per (photograph, task, form, method), plus the clean and degraded images."""
+    """One row per (photograph, task, form, method), plus the clean and degraded images.
+
+    ``weights``: other Life-IQA weights for both loss terms; the ``lifeiqa`` measure stays the shipped model's.
+    """
     judge = Judge(device)
-    plain = pyiqa.create_metric('lifeiqa', as_loss=True, device=device)
-    robust = LifeIQALoss('lifeiqa', loss_weight=weight, device=device)
+    loaded = {} if weights is None else {'pretrained_model_path': str(weights)}
+    plain = pyiqa.create_metric('lifeiqa', as_loss=True, device=device, **loaded)
+    robust = LifeIQALoss('lifeiqa', loss_weight=weight, device=device, **loaded)
     rows = []
     for i, path in enumerate(photos):
         clean = TF.center_crop(load_image(path), [size, size]).to(device)
@@ -251,14 +256,16 @@ def main() -> None:
     parser.add_argument('--tasks', nargs='+', choices=sorted(TASKS), default=sorted(TASKS))
     parser.add_argument('--forms', nargs='+', choices=sorted(LEARNING_RATE), default=sorted(LEARNING_RATE))
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--weights', type=Path, help="the loss terms' Life-IQA weights (default: the shipped)")
     parser.add_argument('--out', type=Path, default=RESULTS / 'restoration_loss.csv', help='per-image CSV')
     args = parser.parse_args()
 
     # traced before the run: the commit and the tree as they were when it started
-    traced = {'steps': args.steps, 'weight': args.weight, **provenance(weights=resolve_weight_file('lifeiqa'))}
+    weights = args.weights or resolve_weight_file('lifeiqa')
+    traced = {'steps': args.steps, 'weight': args.weight, **provenance(weights=weights)}
     photos = held_out_photographs(args.photos, args.count, args.size)
     example = args.out.with_name(f'{args.out.stem}_example.png')
-    rows = run(photos, args.tasks, args.forms, args.steps, args.weight, args.size, args.device, example)
+    rows = run(photos, args.tasks, args.forms, args.steps, args.weight, args.size, args.device, example, args.weights)
     summary = summarise(rows)
     write_results(rows, args.out, traced)
     write_results(summary, args.out.with_name(f'{args.out.stem}_summary.csv'), traced)

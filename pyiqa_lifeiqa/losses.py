@@ -58,6 +58,8 @@ class LifeIQALoss(nn.Module):
             one resampling grid does not carry over.
         hinge: With a target, penalise only the shortfall of ``pred``'s score below it.
         device: Where the metric runs (pyiqa's default: cuda if available). ``.to()`` moves it.
+        pretrained_model_path: Other weights for the metric (a file ``lifeiqa convert`` wrote, or a
+            pyiqa checkpoint of its network), as in ``pyiqa.create_metric``.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class LifeIQALoss(nn.Module):
         rescale: float = 0.25,
         hinge: bool = True,
         device: str | torch.device | None = None,
+        pretrained_model_path: str | None = None,
     ):
         super().__init__()
         import pyiqa
@@ -77,7 +80,8 @@ class LifeIQALoss(nn.Module):
             raise ValueError(f'views must be at least 1, got {views}')
         if not 0 <= rescale < 1:
             raise ValueError(f'rescale must be in [0, 1), got {rescale}')
-        net = pyiqa.create_metric(metric, device=device).net
+        weights = {} if pretrained_model_path is None else {'pretrained_model_path': str(pretrained_model_path)}
+        net = pyiqa.create_metric(metric, device=device, **weights).net
         if not isinstance(net, LifeIQA):
             raise ValueError(f'{metric!r} is not a Life-IQA metric (its network is {type(net).__name__})')
         self.net = net.eval().requires_grad_(False)

@@ -106,3 +106,22 @@ def test_bad_options_are_refused(lifeiqa_test_metric):
         LifeIQALoss(lifeiqa_test_metric, views=0, device='cpu')
     with pytest.raises(ValueError, match='not a Life-IQA metric'):
         LifeIQALoss('piqe', device='cpu')
+
+
+def test_other_weights_for_the_metric_are_loaded_from_pretrained_model_path(
+    lifeiqa_test_metric, tiny_lifeiqa_config, tmp_path
+):
+    from pyiqa.archs import build_network
+    from safetensors.torch import save_file
+
+    torch.manual_seed(1)  # weights other than the metric's own (seed 0)
+    other = tmp_path / 'other.safetensors'
+    save_file(build_network({'type': 'LifeIQA', **tiny_lifeiqa_config, 'backbone_pretrain': False}).state_dict(), other)
+    x = image(0)
+    own, loaded = (
+        LifeIQALoss(lifeiqa_test_metric, views=1, flip=False, rescale=0, device='cpu', pretrained_model_path=path)
+        for path in (None, other)
+    )
+    expected = -pyiqa.create_metric(lifeiqa_test_metric, device='cpu', pretrained_model_path=str(other))(x).item()
+    assert loaded(x).item() == pytest.approx(expected, abs=1e-5)
+    assert loaded(x).item() != pytest.approx(own(x).item(), abs=1e-4)
