@@ -5,6 +5,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pyiqa
 import pytest
 import torch
 import yaml
@@ -146,6 +147,28 @@ def test_the_default_model_recipe_trains_the_network_of_the_shipped_weight_set()
     assert not set(opt['network']) & set(LifeIQAConfig().to_dict())  # its fields are never listed again
     assert WEIGHT_SETS['lifeiqa'].recipe == 'default_model'
     assert 'fp16' not in opt['train'] and opt['train']['scheduler']['sched'] == 'cosine'
+
+
+def test_the_robust_finetune_recipe_starts_from_the_shipped_weights_with_the_penalty_at_a_constant_lr(tmp_path):
+    opt = yaml.safe_load(resolve_recipe('robust_finetune', tmp_path / 'datasets'))
+    default = yaml.safe_load(resolve_recipe('default_model', tmp_path / 'datasets'))
+    assert opt['datasets'] == default['datasets']  # the same data, split and crops
+    assert opt['network'] == {**default['network'], 'pretrained': True, 'backbone_pretrain': False}
+    assert opt['train']['input_gradient_penalty'] > 0
+    assert 'total_epoch' not in opt['train'] and 'val_freq_epochs' not in opt['val']
+    opt.update(is_train=True, dist=False, rank=0, world_size=1, num_gpu=0, root_path=str(tmp_path))
+    opt['path'].update(
+        experiments_root=str(tmp_path / 'exp'), models=str(tmp_path / 'exp'), training_states=str(tmp_path / 'exp')
+    )
+    model = build_model(opt)
+    assert model.input_gradient_penalty == opt['train']['input_gradient_penalty']
+    shipped = pyiqa.create_metric('lifeiqa', device='cpu').net.state_dict()
+    tuned = model.get_bare_model(model.net).state_dict()
+    assert tuned.keys() == shipped.keys() and all(torch.equal(tuned[k], shipped[k]) for k in shipped)
+    lr = opt['train']['optim']['lr']
+    for current_iter in (1, opt['train']['total_iter']):
+        model.update_learning_rate(current_iter)
+        assert model.get_current_learning_rate()[0] == pytest.approx(lr)
 
 
 def test_a_recipe_over_its_base_merges_sections_replaces_values_and_null_removes():
