@@ -8,7 +8,7 @@ what is being built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -16,6 +16,8 @@ QUERY_MIXERS = ('gcn', 'self_attn')
 DECODERS = ('lifeiqa', 'vanilla')
 # Constructor arguments that change training only; older weight files recorded some of them.
 TRAINING_ONLY = ('drop_path_rate', 'dropout', 'balance_loss')
+# How an image is scored, not what the weights learned: a caller may choose them for any weights.
+SCORING_PROTOCOL = ('test_sample', 'working_size')
 
 
 class ConfigError(ValueError):
@@ -119,12 +121,12 @@ class LifeIQAConfig:
         """The fields as a plain dict (JSON- and YAML-ready)."""
         return asdict(self)
 
-    def differences(self, other: LifeIQAConfig) -> list[str]:
-        """``'field (a vs b)'``, this config's value first, for every field whose values differ."""
+    def differences(self, other: LifeIQAConfig, ignore: Collection[str] = ()) -> list[str]:
+        """``'field (a vs b)'``, this config's value first, for every field but ``ignore`` whose values differ."""
         return [
             f'{f.name} ({getattr(self, f.name)!r} vs {getattr(other, f.name)!r})'
             for f in fields(self)
-            if getattr(self, f.name) != getattr(other, f.name)
+            if f.name not in ignore and getattr(self, f.name) != getattr(other, f.name)
         ]
 
 

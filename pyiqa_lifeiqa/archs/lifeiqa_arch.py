@@ -27,7 +27,7 @@ from pyiqa.utils.registry import ARCH_REGISTRY
 from timm.layers import Format, Mlp
 from torch import nn
 
-from pyiqa_lifeiqa.archs.config import LifeIQAConfig
+from pyiqa_lifeiqa.archs.config import SCORING_PROTOCOL, LifeIQAConfig
 from pyiqa_lifeiqa.archs.crops import take_crops
 from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
 from pyiqa_lifeiqa.weights.checkpoint import load_weights_into
@@ -423,7 +423,9 @@ class LifeIQA(nn.Module):
             :data:`~pyiqa_lifeiqa.weights.backbones.BACKBONE_SOURCES` (EfficientNet-Lite),
             otherwise timm's (a download). Skipped when full weights are loaded, since they
             replace it.
-        **fields: :class:`~pyiqa_lifeiqa.archs.config.LifeIQAConfig` fields.
+        **fields: :class:`~pyiqa_lifeiqa.archs.config.LifeIQAConfig` fields. The scoring
+            protocol given here (``test_sample``, ``working_size``) holds with any weights;
+            other fields must match what a weight file records.
 
     Raises:
         ConfigError: An unknown field, or a value the config does not allow.
@@ -448,6 +450,8 @@ class LifeIQA(nn.Module):
         elif isinstance(config, Mapping):  # e.g. a config written out in an option file
             config = LifeIQAConfig.from_dict(config)
         self.config = (config or LifeIQAConfig()).updated(**fields)
+        # a scoring protocol asked for here holds for any weights loaded (see check_recorded_config)
+        self.chosen_protocol = frozenset(fields) & set(SCORING_PROTOCOL)
         cfg = self.config
         self.grid_size = cfg.grid_size
         self._values_checked = False

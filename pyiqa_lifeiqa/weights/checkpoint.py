@@ -30,7 +30,7 @@ from safetensors.torch import save as serialize
 from timm.models import clean_state_dict
 from torch import nn
 
-from pyiqa_lifeiqa.archs.config import LifeIQAConfig
+from pyiqa_lifeiqa.archs.config import SCORING_PROTOCOL, LifeIQAConfig
 from pyiqa_lifeiqa.weights.authors import convert_authors_state_dict, is_authors_state_dict
 from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, get_weight_set
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
@@ -310,7 +310,9 @@ def check_recorded_config(model: nn.Module, file: Path) -> None:
     """Compare the config a weight file records (if any) with the model's.
 
     Fields that no tensor shape reveals (``crop_size``, ``test_sample``, ``working_size``, ...)
-    would otherwise change every score silently.
+    would otherwise change every score silently. The scoring-protocol fields the model's caller
+    chose explicitly (``model.chosen_protocol``, e.g. ``create_metric('lifeiqa',
+    working_size=None)``) are the caller's choice, not a mismatch.
 
     Raises:
         WeightsMismatchError: The configs differ; the message names each field, both values.
@@ -319,7 +321,8 @@ def check_recorded_config(model: nn.Module, file: Path) -> None:
     built = getattr(model, 'config', None)
     if recorded is None or not isinstance(built, LifeIQAConfig):
         return
-    differing = recorded.differences(built)
+    chosen = set(getattr(model, 'chosen_protocol', ())) & set(SCORING_PROTOCOL)
+    differing = recorded.differences(built, ignore=chosen)
     if differing:
         raise WeightsMismatchError(
             f'weights from {file} were saved from a model built differently (file vs model): '

@@ -281,14 +281,31 @@ def test_a_torch_checkpoint_named_safetensors_is_read_as_a_torch_checkpoint(mode
 
 
 def test_a_recorded_config_that_differs_where_no_shape_shows_it_is_refused(tiny_lifeiqa_config, tmp_path):
-    save_weights(build({**tiny_lifeiqa_config, 'test_sample': 3, 'working_size': 256}), tmp_path / 'w.safetensors')
-    other = build(tiny_lifeiqa_config)  # same shapes: test_sample 2, working_size None
+    save_weights(build({**tiny_lifeiqa_config, 'crop_size': 192, 'test_sample': 3}), tmp_path / 'w.safetensors')
+    torch.manual_seed(0)
+    other = LifeIQA(LifeIQAConfig(**tiny_lifeiqa_config), backbone_pretrain=False)  # same shapes, nothing chosen
     before = {k: v.clone() for k, v in other.state_dict().items()}
     with pytest.raises(WeightsMismatchError) as info:
         load_weights_into(other, path=tmp_path / 'w.safetensors')
     message = str(info.value)
     assert '(file vs model): ' in message
-    assert 'test_sample (3 vs 2)' in message and 'working_size (256 vs None)' in message
+    assert 'crop_size (192 vs 224)' in message and 'test_sample (3 vs 2)' in message
     assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())  # nothing was loaded
-    same = build({**tiny_lifeiqa_config, 'test_sample': 3, 'working_size': 256}, seed=1)
+    same = build({**tiny_lifeiqa_config, 'crop_size': 192, 'test_sample': 3}, seed=1)
     load_weights_into(same, path=tmp_path / 'w.safetensors')
+
+
+def test_a_scoring_protocol_the_caller_chose_holds_with_any_weights_but_other_fields_must_match(
+    tiny_lifeiqa_config, tmp_path
+):
+    saved = build({**tiny_lifeiqa_config, 'crop_size': 192, 'test_sample': 3})
+    save_weights(saved, tmp_path / 'w.safetensors')
+    chosen = LifeIQA(
+        **{**tiny_lifeiqa_config, 'crop_size': 192, 'test_sample': 5, 'working_size': 256},
+        pretrained_model_path=str(tmp_path / 'w.safetensors'),
+        backbone_pretrain=False,
+    )
+    assert (chosen.config.test_sample, chosen.config.working_size) == (5, 256)  # as asked, not as recorded
+    assert_same_weights(chosen, saved)
+    with pytest.raises(WeightsMismatchError, match=r'built differently \(file vs model\): crop_size \(192 vs 224\)\.'):
+        LifeIQA(**tiny_lifeiqa_config, pretrained_model_path=str(tmp_path / 'w.safetensors'), backbone_pretrain=False)

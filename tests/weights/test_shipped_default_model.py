@@ -62,3 +62,12 @@ def test_a_copy_of_the_shipped_file_damaged_inside_its_tensors_is_refused_from_a
     damaged.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match='differ from the hash recorded when it was saved'):
         pyiqa.create_metric('lifeiqa', pretrained_model_path=str(damaged), device='cpu')
+
+
+def test_the_shipped_weights_score_under_a_protocol_the_caller_chooses(scores):
+    """``working_size=None`` (native size, benchmarks/size_invariance.py) is a choice, not a mismatch."""
+    native = pyiqa.create_metric('lifeiqa', device='cpu', working_size=None, test_sample=4)
+    assert (native.net.config.working_size, native.net.config.test_sample) == (None, 4)
+    with torch.no_grad():
+        score = float(native(str(EXAMPLES / 'coffee_clean.png')))
+    assert 0 < score < 1.5 and abs(score - scores['coffee_clean']) > 1e-3  # scored otherwise, by the same weights
