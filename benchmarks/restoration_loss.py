@@ -246,9 +246,47 @@ def summarise(rows: list[dict]) -> list[dict]:
     return summary
 
 
+def paired(rows: list[dict]) -> list[dict]:
+    """Each Life-IQA term against fidelity only, photograph by photograph, per (task, form, method).
+
+    Counts the photographs whose NIQE, BRISQUE and PIQE the term improved (lower) and whose result
+    scores above the clean photograph's Life-IQA score, and gives the median PSNR change.
+    """
+    by = {(r['task'], r['form'], r['method'], r['image']): r for r in rows}
+    keys = dict.fromkeys((r['task'], r['form'], r['method']) for r in rows if r['form'] != '-')
+    out = []
+    for task, form, method in keys:
+        if method == 'fidelity only':
+            continue
+        images = [r['image'] for r in rows if (r['task'], r['form'], r['method']) == (task, form, method)]
+        pairs = [
+            (by[task, form, method, i], by[task, form, 'fidelity only', i], by[task, '-', 'clean', i]) for i in images
+        ]
+        row = {'task': task, 'form': form, 'method': method, 'images': len(pairs)}
+        row.update({f'better_{m}': sum(t[m] < f[m] for t, f, _ in pairs) for m in ('niqe', 'brisque', 'piqe')})
+        row['above_clean_lifeiqa'] = sum(t['lifeiqa'] > c['lifeiqa'] for t, _, c in pairs)
+        row['median_psnr_change'] = statistics.median(t['psnr'] - f['psnr'] for t, f, _ in pairs)
+        out.append(row)
+    return out
+
+
+def read_rows(path: Path) -> tuple[list[dict], dict[str, str]]:
+    """The per-image rows of an earlier run (measures as floats) and that run's provenance columns."""
+    with path.open(newline='') as f:
+        records = list(csv.DictReader(f))
+    measured = {'image', 'task', 'form', 'method', *FIDELITY, *NO_REFERENCE}
+    rows = [
+        {k: float(v) if k in FIDELITY + NO_REFERENCE else v for k, v in r.items() if k in measured} for r in records
+    ]
+    return rows, {k: v for k, v in records[0].items() if k not in measured}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--photos', type=Path, required=True, help='the images/ folder of lifeiqa fetch-photos')
+    parser.add_argument(
+        '--from-csv', type=Path, help="write the paired CSV of an earlier run's per-image CSV, and exit"
+    )
+    parser.add_argument('--photos', type=Path, help='the images/ folder of lifeiqa fetch-photos')
     parser.add_argument('--count', type=int, default=10, help='held-out photographs')
     parser.add_argument('--size', type=int, default=256, help='side of the centre crop')
     parser.add_argument('--steps', type=int, default=100, help='Adam steps')
@@ -259,6 +297,12 @@ def main() -> None:
     parser.add_argument('--weights', type=Path, help="the loss terms' Life-IQA weights (default: the shipped)")
     parser.add_argument('--out', type=Path, default=RESULTS / 'restoration_loss.csv', help='per-image CSV')
     args = parser.parse_args()
+    if args.from_csv:
+        rows, traced = read_rows(args.from_csv)
+        write_results(paired(rows), args.from_csv.with_name(f'{args.from_csv.stem}_paired.csv'), traced)
+        return
+    if args.photos is None:
+        parser.error('--photos is required (unless --from-csv)')
 
     # traced before the run: the commit and the tree as they were when it started
     weights = args.weights or resolve_weight_file('lifeiqa')
@@ -269,6 +313,7 @@ def main() -> None:
     summary = summarise(rows)
     write_results(rows, args.out, traced)
     write_results(summary, args.out.with_name(f'{args.out.stem}_summary.csv'), traced)
+    write_results(paired(rows), args.out.with_name(f'{args.out.stem}_paired.csv'), traced)
     measures = FIDELITY + NO_REFERENCE
     print(f'\n{"task":<9}{"form":<9}{"method":<15}' + ''.join(f'{m:>9}' for m in measures))
     for s in summary:

@@ -384,6 +384,27 @@ def test_restoration_rows_measure_every_method_and_summarise_as_medians(tmp_path
 MEASURES = restoration_loss.FIDELITY + restoration_loss.NO_REFERENCE
 
 
+def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograph(tmp_path):
+    def row(image, form, method, psnr, niqe, lifeiqa):
+        values = {**dict.fromkeys(MEASURES, 5.0), 'psnr': psnr, 'niqe': niqe, 'lifeiqa': lifeiqa}
+        return {'image': image, 'task': 'deblur', 'form': form, 'method': method, **values}
+
+    rows = [
+        *(row(i, '-', 'clean', float('inf'), 1.0, 0.9) for i in 'ab'),
+        row('a', 'pixels', 'fidelity only', 26.0, 8.0, 0.8),
+        row('b', 'pixels', 'fidelity only', 24.0, 6.0, 0.8),
+        row('a', 'pixels', '+ robust', 25.0, 7.0, 0.95),  # better NIQE, above the clean score, -1 dB
+        row('b', 'pixels', '+ robust', 24.0, 9.0, 0.85),  # worse NIQE, below, 0 dB
+    ]
+    (pair,) = restoration_loss.paired(rows)
+    assert (pair['method'], pair['images'], pair['better_niqe'], pair['better_brisque']) == ('+ robust', 2, 1, 0)
+    assert pair['above_clean_lifeiqa'] == 1 and pair['median_psnr_change'] == -0.5
+    path = tmp_path / 'run.csv'
+    restoration_loss.write_results(rows, path, {'commit': 'abc', 'weights_sha256': 'def'})
+    again, traced = restoration_loss.read_rows(path)
+    assert restoration_loss.paired(again) == [pair] and traced == {'commit': 'abc', 'weights_sha256': 'def'}
+
+
 def test_held_out_photographs_are_the_default_models_test_references(tmp_path):
     with open(restoration_loss.HELD_OUT, newline='') as f:
         names = sorted({r['ref_name'] for r in csv.DictReader(f) if r['metric'] == 'lifeiqa'})
