@@ -30,7 +30,7 @@ from safetensors.torch import save as serialize
 from timm.models import clean_state_dict
 from torch import nn
 
-from pyiqa_lifeiqa.archs.config import SCORING_PROTOCOL, LifeIQAConfig
+from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.weights.authors import convert_authors_state_dict, is_authors_state_dict
 from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, get_weight_set
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
@@ -321,8 +321,7 @@ def check_recorded_config(model: nn.Module, file: Path) -> None:
     built = getattr(model, 'config', None)
     if recorded is None or not isinstance(built, LifeIQAConfig):
         return
-    chosen = set(getattr(model, 'chosen_protocol', ())) & set(SCORING_PROTOCOL)
-    differing = recorded.differences(built, ignore=chosen)
+    differing = recorded.differences(built, ignore=getattr(model, 'chosen_protocol', ()))
     if differing:
         raise WeightsMismatchError(
             f'weights from {file} were saved from a model built differently (file vs model): '

@@ -281,7 +281,8 @@ def test_a_torch_checkpoint_named_safetensors_is_read_as_a_torch_checkpoint(mode
 
 
 def test_a_recorded_config_that_differs_where_no_shape_shows_it_is_refused(tiny_lifeiqa_config, tmp_path):
-    save_weights(build({**tiny_lifeiqa_config, 'crop_size': 192, 'test_sample': 3}), tmp_path / 'w.safetensors')
+    recorded = {'crop_size': 192, 'test_sample': 3, 'working_size': 256}
+    save_weights(build({**tiny_lifeiqa_config, **recorded}), tmp_path / 'w.safetensors')
     torch.manual_seed(0)
     other = LifeIQA(LifeIQAConfig(**tiny_lifeiqa_config), backbone_pretrain=False)  # same shapes, nothing chosen
     before = {k: v.clone() for k, v in other.state_dict().items()}
@@ -290,8 +291,9 @@ def test_a_recorded_config_that_differs_where_no_shape_shows_it_is_refused(tiny_
     message = str(info.value)
     assert '(file vs model): ' in message
     assert 'crop_size (192 vs 224)' in message and 'test_sample (3 vs 2)' in message
+    assert 'working_size (256 vs None)' in message
     assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())  # nothing was loaded
-    same = build({**tiny_lifeiqa_config, 'crop_size': 192, 'test_sample': 3}, seed=1)
+    same = build({**tiny_lifeiqa_config, **recorded}, seed=1)
     load_weights_into(same, path=tmp_path / 'w.safetensors')
 
 
