@@ -12,6 +12,11 @@ are centre-cropped, degraded and restored with Adam from the degraded image, in 
   :class:`~pyiqa_lifeiqa.losses.LifeIQALoss` (random views and flips, hinged at the clean
   target's score).
 
+Each form's Adam learning rate (``LEARNING_RATE``) is the one that gives fidelity only its best
+median PSNR on the *validation* photographs (``--part val --methods 'fidelity only' --lr ...``),
+so the Life-IQA terms are compared with the best plain restoration the budget allows, not with an
+over-fitted one.
+
 Each result is measured against the clean photograph with PSNR, SSIM, MS-SSIM, FSIM and VIF, and
 alone with NIQE, BRISQUE and PIQE (lower is better) and Life-IQA itself (deterministic crops).
 None of them is the loss; GMSD, NLPD and VSI are left out because they made the default model's
@@ -19,7 +24,8 @@ training labels. NIQE and BRISQUE need ``lifeiqa prepare-baselines`` once.
 
 Usage:
     HF_HUB_OFFLINE=1 python benchmarks/restoration_loss.py --photos PHOTOS/images [--count 10] [--steps 100]
-        [--weight 0.003] [--forms pixels network] [--tasks deblur denoise] [--weights CANDIDATE]
+        [--weight 0.003] [--forms pixels network] [--tasks deblur denoise] [--methods ...] [--part test]
+        [--lr pixels=0.001] [--weights CANDIDATE]
 """
 
 from __future__ import annotations
@@ -40,18 +46,21 @@ from PIL import Image, ImageDraw
 from torch import nn
 
 from pyiqa_lifeiqa.benchmark import provenance, write_results
+from pyiqa_lifeiqa.data.photos import read_photo_list
+from pyiqa_lifeiqa.data.splits import make_splits
 from pyiqa_lifeiqa.io import load_image
 from pyiqa_lifeiqa.losses import LifeIQALoss
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 RESULTS = Path(__file__).resolve().parent / 'results'
-HELD_OUT = RESULTS / 'default_model_photos_by_reference.csv'
 FIDELITY = ('psnr', 'ssim', 'ms_ssim', 'fsim', 'vif')  # against the clean photograph
 NO_REFERENCE = ('niqe', 'brisque', 'piqe', 'lifeiqa')  # of the result alone
+PAIRED = ('psnr', 'niqe', 'brisque', 'piqe', 'lifeiqa')  # what the paired comparison with fidelity only reads
 METHODS = ('fidelity only', '+ plain', '+ robust')
-# Adam learning rates that fit each form: pixels move directly, network weights act on every pixel.
-LEARNING_RATE = {'pixels': 0.01, 'network': 0.001}
+# Adam learning rates of each form, chosen for fidelity only on the validation photographs (module docstring).
+LEARNING_RATE = {'pixels': 0.001, 'network': 0.001}
 CAPTION = 28  # pixels above each image of the figure
+CAPTIONED = (('psnr', 'PSNR', 2), ('lifeiqa', 'Life-IQA', 3))  # measure, label, digits
 
 
 @dataclass(frozen=True)
@@ -108,9 +117,10 @@ Term = Callable[[torch.Tensor], torch.Tensor]
 
 
 def restore(
-    degraded: torch.Tensor, task: Task, form: str, steps: int, term: Term | None, seed: int = 0
+    degraded: torch.Tensor, task: Task, form: str, steps: int, term: Term | None, lr: float | None = None, seed: int = 0
 ) -> torch.Tensor:
-    """Minimise ``task.fidelity + term`` over ``form`` (``pixels`` or ``network``) with Adam; the result, detached."""
+    """Minimise ``task.fidelity + term`` over ``form`` (``pixels`` or ``network``) with Adam at ``lr``
+    (default: the form's ``LEARNING_RATE``); the result, detached."""
     torch.manual_seed(seed)  # the same network start and the same random views for every method
     if form == 'pixels':
         x = degraded.clone().requires_grad_(True)
@@ -120,7 +130,7 @@ def restore(
         params, image = list(net.parameters()), lambda: net(degraded)
     else:
         raise ValueError(f"form must be 'pixels' or 'network', got {form!r}")
-    optimizer = torch.optim.Adam(params, lr=LEARNING_RATE[form])
+    optimizer = torch.optim.Adam(params, lr=LEARNING_RATE[form] if lr is None else lr)
     for _ in range(steps):
         optimizer.zero_grad()
         restored = image()
@@ -135,19 +145,24 @@ def restore(
         return image().detach()
 
 
-def held_out_photographs(photos: Path, count: int, size: int) -> list[Path]:
-    """The first ``count`` test photographs (sorted by name) of the default model's split whose
-    shorter side is at least ``size``."""
-    with open(HELD_OUT, newline='') as f:
-        names = sorted({row['ref_name'] for row in csv.DictReader(f) if row['metric'] == 'lifeiqa'})
+def default_model_split(part: str) -> list[str]:
+    """The photographs (names, sorted) of one part of the default model's split: split 1 of
+    ``lifeiqa make-synthetic --seed 0`` over the listed photographs (``test``: 46, ``val``: 18)."""
+    names = sorted(photo.name for photo in read_photo_list())
+    return sorted(names[i] for i in make_splits(len(names), names, num_splits=1, seed=0)[1][part])
+
+
+def held_out_photographs(photos: Path, count: int, size: int, part: str = 'test') -> list[Path]:
+    """The first ``count`` photographs (sorted by name) of ``part`` of the default model's split
+    whose shorter side is at least ``size``."""
     chosen = []
-    for name in names:
+    for name in default_model_split(part):
         matches = sorted(photos.glob(f'{name}.*'))
         if matches and min(load_image(matches[0]).shape[-2:]) >= size:
             chosen.append(matches[0])
         if len(chosen) == count:
             return chosen
-    raise SystemExit(f'{photos} holds {len(chosen)} held-out photographs of at least {size} px, not {count}')
+    raise SystemExit(f'{photos} holds {len(chosen)} {part} photographs of at least {size} px, not {count}')
 
 
 class Judge:
@@ -167,6 +182,27 @@ class Judge:
         return measures
 
 
+def quality_terms(
+    methods: tuple[str, ...], weight: float, device: str, weights: Path | None = None
+) -> Callable[[str, torch.Tensor], Term | None]:
+    """``term(method, clean)``: the quality part of the loss of each of ``methods`` (None: fidelity only).
+
+    ``weights``: other Life-IQA weights for the loss terms (default: the shipped model's).
+    """
+    loaded = {} if weights is None else {'pretrained_model_path': str(weights)}
+    plain = pyiqa.create_metric('lifeiqa', as_loss=True, device=device, **loaded) if '+ plain' in methods else None
+    robust = LifeIQALoss('lifeiqa', loss_weight=weight, device=device, **loaded) if '+ robust' in methods else None
+
+    def term(method: str, clean: torch.Tensor) -> Term | None:
+        if method == 'fidelity only':
+            return None
+        if method == '+ plain':
+            return lambda x: -weight * plain(x).mean()
+        return lambda x: robust(x, clean)
+
+    return term
+
+
 def run(
     photos: list[Path],
     tasks: list[str],
@@ -177,15 +213,16 @@ def run(
     device: str = 'cpu',
     example: Path | None = None,
     weights: Path | None = None,
+    methods: tuple[str, ...] = METHODS,
+    learning_rates: dict[str, float] | None = None,
+    measures: tuple[str, ...] = FIDELITY + NO_REFERENCE,
 ) -> list[dict]:
     """One row per (photograph, task, form, method), plus the clean and degraded images.
 
-    ``weights``: other Life-IQA weights for both loss terms; the ``lifeiqa`` measure stays the shipped model's.
+    ``weights``: other Life-IQA weights for the loss terms; the ``lifeiqa`` measure stays the shipped model's.
     """
-    judge = Judge(device)
-    loaded = {} if weights is None else {'pretrained_model_path': str(weights)}
-    plain = pyiqa.create_metric('lifeiqa', as_loss=True, device=device, **loaded)
-    robust = LifeIQALoss('lifeiqa', loss_weight=weight, device=device, **loaded)
+    judge = Judge(device, measures)
+    term = quality_terms(methods, weight, device, weights)
     rows = []
     for i, path in enumerate(photos):
         clean = TF.center_crop(load_image(path), [size, size]).to(device)
@@ -194,14 +231,11 @@ def run(
             degraded = task.degrade(clean, seed=i)
             results = {('-', 'clean'): clean, ('-', 'degraded'): degraded}
             for form in forms:
-                terms: dict[str, Term | None] = {
-                    'fidelity only': None,
-                    '+ plain': lambda x: -weight * plain(x).mean(),
-                    '+ robust': lambda x, clean=clean: robust(x, clean),
-                }
-                for method, term in terms.items():
+                for method in methods:
                     start = time.perf_counter()
-                    results[form, method] = restore(degraded, task, form, steps, term)
+                    results[form, method] = restore(
+                        degraded, task, form, steps, term(method, clean), (learning_rates or LEARNING_RATE)[form]
+                    )
                     print(f'{path.name} {task_name} {form} {method}: {time.perf_counter() - start:.1f} s', flush=True)
             for (form, method), result in results.items():
                 rows.append(
@@ -214,7 +248,7 @@ def run(
 
 def save_figure(results: dict[tuple[str, str], torch.Tensor], rows: list[dict], path: Path) -> None:
     """One row of images: the degraded input, each result, the clean target; each captioned with its
-    method, PSNR and Life-IQA score."""
+    method, PSNR and Life-IQA score (those measured)."""
     order = [key for key in results if key[1] not in ('clean', 'degraded')]
     order = [('-', 'degraded'), *order, ('-', 'clean')]
     measured = {(r['form'], r['method']): r for r in rows}
@@ -227,12 +261,18 @@ def save_figure(results: dict[tuple[str, str], torch.Tensor], rows: list[dict], 
         row = measured[key]
         draw = ImageDraw.Draw(canvas)
         draw.text((4, 2), method if form == '-' else f'{form}, {method}', fill='black')
-        draw.text((4, 14), f'PSNR {row["psnr"]:.2f}  Life-IQA {row["lifeiqa"]:.3f}', fill='black')
+        captions = (f'{label} {row[m]:.{digits}f}' for m, label, digits in CAPTIONED if m in row)
+        draw.text((4, 14), '  '.join(captions), fill='black')
         tiles.append(canvas)
     figure = Image.new('RGB', (sum(t.width for t in tiles), tiles[0].height), 'white')
     for i, tile in enumerate(tiles):
         figure.paste(tile, (i * tiles[0].width, 0))
     figure.save(path)
+
+
+def measured(rows: list[dict]) -> list[str]:
+    """The measures the rows hold, in the order of FIDELITY + NO_REFERENCE."""
+    return [m for m in FIDELITY + NO_REFERENCE if m in rows[0]]
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -241,7 +281,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     summary = []
     for task, form, method in keys:
         group = [r for r in rows if (r['task'], r['form'], r['method']) == (task, form, method)]
-        medians = {m: statistics.median(r[m] for r in group) for m in FIDELITY + NO_REFERENCE}
+        medians = {m: statistics.median(r[m] for r in group) for m in measured(rows)}
         summary.append({'task': task, 'form': form, 'method': method, 'images': len(group), **medians})
     return summary
 
@@ -274,11 +314,9 @@ def read_rows(path: Path) -> tuple[list[dict], dict[str, str]]:
     """The per-image rows of an earlier run (measures as floats) and that run's provenance columns."""
     with path.open(newline='') as f:
         records = list(csv.DictReader(f))
-    measured = {'image', 'task', 'form', 'method', *FIDELITY, *NO_REFERENCE}
-    rows = [
-        {k: float(v) if k in FIDELITY + NO_REFERENCE else v for k, v in r.items() if k in measured} for r in records
-    ]
-    return rows, {k: v for k, v in records[0].items() if k not in measured}
+    columns = {'image', 'task', 'form', 'method', *FIDELITY, *NO_REFERENCE}
+    rows = [{k: float(v) if k in FIDELITY + NO_REFERENCE else v for k, v in r.items() if k in columns} for r in records]
+    return rows, {k: v for k, v in records[0].items() if k not in columns}
 
 
 def main() -> None:
@@ -294,6 +332,18 @@ def main() -> None:
     parser.add_argument('--tasks', nargs='+', choices=sorted(TASKS), default=sorted(TASKS))
     parser.add_argument('--forms', nargs='+', choices=sorted(LEARNING_RATE), default=sorted(LEARNING_RATE))
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--methods', nargs='+', choices=METHODS, default=list(METHODS), help='restoration methods')
+    parser.add_argument('--part', choices=('test', 'val'), default='test', help="part of the default model's split")
+    parser.add_argument(
+        '--lr', nargs='+', default=[], metavar='FORM=LR', help='Adam learning rates other than LEARNING_RATE'
+    )
+    parser.add_argument(
+        '--measures',
+        nargs='+',
+        choices=FIDELITY + NO_REFERENCE,
+        default=list(FIDELITY + NO_REFERENCE),
+        help='what to measure (comparing methods with fidelity only needs psnr, niqe, brisque, piqe, lifeiqa)',
+    )
     parser.add_argument('--weights', type=Path, help="the loss terms' Life-IQA weights (default: the shipped)")
     parser.add_argument('--out', type=Path, default=RESULTS / 'restoration_loss.csv', help='per-image CSV')
     args = parser.parse_args()
@@ -303,18 +353,47 @@ def main() -> None:
         return
     if args.photos is None:
         parser.error('--photos is required (unless --from-csv)')
+    if set(args.methods) != {'fidelity only'} and not set(PAIRED) <= set(args.measures):
+        parser.error(f'comparing methods with fidelity only needs --measures {" ".join(PAIRED)}')
+    learning_rates = dict(LEARNING_RATE)
+    for entry in args.lr:
+        form, _, value = entry.partition('=')
+        if form not in LEARNING_RATE:
+            parser.error(f'--lr {entry}: the form must be one of {", ".join(LEARNING_RATE)}')
+        learning_rates[form] = float(value)
 
     # traced before the run: the commit and the tree as they were when it started
     weights = args.weights or resolve_weight_file('lifeiqa')
-    traced = {'steps': args.steps, 'weight': args.weight, **provenance(weights=weights)}
-    photos = held_out_photographs(args.photos, args.count, args.size)
+    traced = {
+        'part': args.part,
+        'steps': args.steps,
+        'weight': args.weight,
+        **{f'lr_{form}': lr for form, lr in learning_rates.items()},
+        **provenance(weights=weights),
+    }
+    photos = held_out_photographs(args.photos, args.count, args.size, args.part)
     example = args.out.with_name(f'{args.out.stem}_example.png')
-    rows = run(photos, args.tasks, args.forms, args.steps, args.weight, args.size, args.device, example, args.weights)
+    rows = run(
+        photos,
+        args.tasks,
+        args.forms,
+        args.steps,
+        args.weight,
+        args.size,
+        args.device,
+        example,
+        args.weights,
+        tuple(args.methods),
+        learning_rates,
+        tuple(args.measures),
+    )
     summary = summarise(rows)
     write_results(rows, args.out, traced)
     write_results(summary, args.out.with_name(f'{args.out.stem}_summary.csv'), traced)
-    write_results(paired(rows), args.out.with_name(f'{args.out.stem}_paired.csv'), traced)
-    measures = FIDELITY + NO_REFERENCE
+    pairs = paired(rows)
+    if pairs:  # a method to compare with fidelity only was run
+        write_results(pairs, args.out.with_name(f'{args.out.stem}_paired.csv'), traced)
+    measures = measured(rows)
     print(f'\n{"task":<9}{"form":<9}{"method":<15}' + ''.join(f'{m:>9}' for m in measures))
     for s in summary:
         print(f'{s["task"]:<9}{s["form"]:<9}{s["method"]:<15}' + ''.join(f'{s[m]:>9.3f}' for m in measures))

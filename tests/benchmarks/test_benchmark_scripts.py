@@ -15,6 +15,7 @@ from PIL import Image, ImageFilter
 from pyiqa_lifeiqa.data.splits import make_splits, save_splits
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / 'benchmarks'
+RESULTS = BENCHMARKS / 'results'
 
 
 def load_script(name: str):
@@ -405,17 +406,26 @@ def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograp
     assert restoration_loss.paired(again) == [pair] and traced == {'commit': 'abc', 'weights_sha256': 'def'}
 
 
-def test_held_out_photographs_are_the_default_models_test_references(tmp_path):
-    with open(restoration_loss.HELD_OUT, newline='') as f:
-        names = sorted({r['ref_name'] for r in csv.DictReader(f) if r['metric'] == 'lifeiqa'})
+def test_the_default_models_split_is_remade_from_the_photo_list():
+    test, val = (restoration_loss.default_model_split(part) for part in ('test', 'val'))
+    with open(RESULTS / 'default_model_photos_by_reference.csv', newline='') as f:
+        measured = sorted({r['ref_name'] for r in csv.DictReader(f) if r['metric'] == 'lifeiqa'})
+    assert test == measured  # the 46 photographs the default model was tested on
+    assert len(val) == 18 and not set(val) & set(test)
+
+
+def test_held_out_photographs_are_the_first_large_enough_of_a_part(tmp_path):
+    names = restoration_loss.default_model_split('val')
     for i, name in enumerate([*names[:3], 'not_held_out']):
         Image.new('RGB', (300, 260 if i != 1 else 100)).save(tmp_path / f'{name}.png')
-    assert restoration_loss.held_out_photographs(tmp_path, 2, 256) == [
+    assert restoration_loss.held_out_photographs(tmp_path, 2, 256, 'val') == [
         tmp_path / f'{names[0]}.png',
         tmp_path / f'{names[2]}.png',  # names[1] is smaller than 256 px
     ]
-    with pytest.raises(SystemExit, match='not 3'):
-        restoration_loss.held_out_photographs(tmp_path, 3, 256)
+    with pytest.raises(SystemExit, match='holds 2 val photographs of at least 256 px, not 3'):
+        restoration_loss.held_out_photographs(tmp_path, 3, 256, 'val')
+    with pytest.raises(SystemExit, match='holds 0 test photographs'):
+        restoration_loss.held_out_photographs(tmp_path, 1, 256)
 
 
 def test_throughput_jpegs_are_distinct_512x384_images(tmp_path):
