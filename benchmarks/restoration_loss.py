@@ -290,7 +290,8 @@ def paired(rows: list[dict]) -> list[dict]:
     """Each Life-IQA term against fidelity only, photograph by photograph, per (task, form, method).
 
     Counts the photographs whose NIQE, BRISQUE and PIQE the term improved (lower) and whose result
-    scores above the clean photograph's Life-IQA score, and gives the median PSNR change.
+    scores above the clean photograph's Life-IQA score (and, beside it, those whose fidelity-only
+    result already did), and gives the median PSNR change.
     """
     by = {(r['task'], r['form'], r['method'], r['image']): r for r in rows}
     keys = dict.fromkeys((r['task'], r['form'], r['method']) for r in rows if r['form'] != '-')
@@ -305,6 +306,7 @@ def paired(rows: list[dict]) -> list[dict]:
         row = {'task': task, 'form': form, 'method': method, 'images': len(pairs)}
         row.update({f'better_{m}': sum(t[m] < f[m] for t, f, _ in pairs) for m in ('niqe', 'brisque', 'piqe')})
         row['above_clean_lifeiqa'] = sum(t['lifeiqa'] > c['lifeiqa'] for t, _, c in pairs)
+        row['fidelity_only_above_clean_lifeiqa'] = sum(f['lifeiqa'] > c['lifeiqa'] for _, f, c in pairs)
         row['median_psnr_change'] = statistics.median(t['psnr'] - f['psnr'] for t, f, _ in pairs)
         out.append(row)
     return out

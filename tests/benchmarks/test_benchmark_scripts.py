@@ -393,13 +393,14 @@ def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograp
     rows = [
         *(row(i, '-', 'clean', float('inf'), 1.0, 0.9) for i in 'ab'),
         row('a', 'pixels', 'fidelity only', 26.0, 8.0, 0.8),
-        row('b', 'pixels', 'fidelity only', 24.0, 6.0, 0.8),
+        row('b', 'pixels', 'fidelity only', 24.0, 6.0, 0.91),  # already above the clean score
         row('a', 'pixels', '+ robust', 25.0, 7.0, 0.95),  # better NIQE, above the clean score, -1 dB
         row('b', 'pixels', '+ robust', 24.0, 9.0, 0.85),  # worse NIQE, below, 0 dB
     ]
     (pair,) = restoration_loss.paired(rows)
     assert (pair['method'], pair['images'], pair['better_niqe'], pair['better_brisque']) == ('+ robust', 2, 1, 0)
-    assert pair['above_clean_lifeiqa'] == 1 and pair['median_psnr_change'] == -0.5
+    assert pair['above_clean_lifeiqa'] == 1 and pair['fidelity_only_above_clean_lifeiqa'] == 1
+    assert pair['median_psnr_change'] == -0.5
     path = tmp_path / 'run.csv'
     restoration_loss.write_results(rows, path, {'commit': 'abc', 'weights_sha256': 'def'})
     again, traced = restoration_loss.read_rows(path)
