@@ -12,10 +12,11 @@ are centre-cropped, degraded and restored with Adam from the degraded image, in 
   :class:`~pyiqa_lifeiqa.losses.LifeIQALoss` (random views and flips, hinged at the clean
   target's score).
 
-Each form's Adam learning rate (``LEARNING_RATE``) is the one that gives fidelity only its best
-median PSNR on the *validation* photographs (``--part val --methods 'fidelity only' --lr ...``),
-so the Life-IQA terms are compared with the best plain restoration the budget allows, not with an
-over-fitted one.
+Each form's Adam learning rate (``LEARNING_RATE``) is the one of 0.01, 0.003, 0.001 and 0.0003
+that gives fidelity only its best median deblurring PSNR on the 18 *validation* photographs
+(``--part val --methods 'fidelity only' --tasks deblur --lr ...``; denoising's fidelity term is
+zero at the start, so it has none to choose), so the Life-IQA terms are compared with the best plain
+restoration the budget allows, not with an over-fitted one.
 
 Each result is measured against the clean photograph with PSNR, SSIM, MS-SSIM, FSIM and VIF, and
 alone with NIQE, BRISQUE and PIQE (lower is better) and Life-IQA itself (deterministic crops).
@@ -25,13 +26,15 @@ training labels. NIQE and BRISQUE need ``lifeiqa prepare-baselines`` once.
 Usage:
     HF_HUB_OFFLINE=1 python benchmarks/restoration_loss.py --photos PHOTOS/images [--count 10] [--steps 100]
         [--weight 0.003] [--forms pixels network] [--tasks deblur denoise] [--methods ...] [--part test]
-        [--lr pixels=0.001] [--weights CANDIDATE]
+        [--lr pixels=0.001] [--measures ...] [--weights CANDIDATE] [--out CSV]
+    python benchmarks/restoration_loss.py --from-csv CSV   # the paired comparison of an earlier run
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -98,7 +101,7 @@ class ResidualCNN(nn.Module):
     """A small restoration network: the input plus a correction from a stack of 3x3 convolutions,
     started as the identity (last convolution zero)."""
 
-    def __init__(self, width: int = 16, depth: int = 4):
+    def __init__(self, width: int = 16, depth: int = 4) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1), nn.ReLU()]
         for _ in range(depth - 2):
@@ -117,7 +120,14 @@ Term = Callable[[torch.Tensor], torch.Tensor]
 
 
 def restore(
-    degraded: torch.Tensor, task: Task, form: str, steps: int, term: Term | None, lr: float | None = None, seed: int = 0
+    degraded: torch.Tensor,
+    task: Task,
+    form: str,
+    steps: int,
+    term: Term | None,
+    *,
+    lr: float | None = None,
+    seed: int = 0,
 ) -> torch.Tensor:
     """Minimise ``task.fidelity + term`` over ``form`` (``pixels`` or ``network``) with Adam at ``lr``
     (default: the form's ``LEARNING_RATE``); the result, detached."""
@@ -152,7 +162,7 @@ def default_model_split(part: str) -> list[str]:
     return sorted(names[i] for i in make_splits(len(names), names, num_splits=1, seed=0)[1][part])
 
 
-def held_out_photographs(photos: Path, count: int, size: int, part: str = 'test') -> list[Path]:
+def split_photographs(photos: Path, count: int, size: int, part: str = 'test') -> list[Path]:
     """The first ``count`` photographs (sorted by name) of ``part`` of the default model's split
     whose shorter side is at least ``size``."""
     chosen = []
@@ -168,7 +178,7 @@ def held_out_photographs(photos: Path, count: int, size: int, part: str = 'test'
 class Judge:
     """Measures of a result: those of FIDELITY against the clean image, the others of the result alone."""
 
-    def __init__(self, device: str, measures: tuple[str, ...] = FIDELITY + NO_REFERENCE):
+    def __init__(self, device: str, measures: tuple[str, ...] = FIDELITY + NO_REFERENCE) -> None:
         self.metrics = {name: pyiqa.create_metric(name, device=device) for name in measures}
 
     @torch.no_grad()
@@ -194,6 +204,8 @@ def quality_terms(
     robust = LifeIQALoss('lifeiqa', loss_weight=weight, device=device, **loaded) if '+ robust' in methods else None
 
     def term(method: str, clean: torch.Tensor) -> Term | None:
+        if method not in methods:
+            raise ValueError(f'method {method!r} is not one of {methods}')
         if method == 'fidelity only':
             return None
         if method == '+ plain':
@@ -220,7 +232,9 @@ def run(
     """One row per (photograph, task, form, method), plus the clean and degraded images.
 
     ``weights``: other Life-IQA weights for the loss terms; the ``lifeiqa`` measure stays the shipped model's.
+    ``learning_rates``: Adam learning rates other than ``LEARNING_RATE``, by form.
     """
+    rates = {**LEARNING_RATE, **(learning_rates or {})}
     judge = Judge(device, measures)
     term = quality_terms(methods, weight, device, weights)
     rows = []
@@ -233,9 +247,7 @@ def run(
             for form in forms:
                 for method in methods:
                     start = time.perf_counter()
-                    results[form, method] = restore(
-                        degraded, task, form, steps, term(method, clean), (learning_rates or LEARNING_RATE)[form]
-                    )
+                    results[form, method] = restore(degraded, task, form, steps, term(method, clean), lr=rates[form])
                     print(f'{path.name} {task_name} {form} {method}: {time.perf_counter() - start:.1f} s', flush=True)
             for (form, method), result in results.items():
                 rows.append(
@@ -251,14 +263,14 @@ def save_figure(results: dict[tuple[str, str], torch.Tensor], rows: list[dict], 
     method, PSNR and Life-IQA score (those measured)."""
     order = [key for key in results if key[1] not in ('clean', 'degraded')]
     order = [('-', 'degraded'), *order, ('-', 'clean')]
-    measured = {(r['form'], r['method']): r for r in rows}
+    by_key = {(r['form'], r['method']): r for r in rows}
     tiles = []
     for key in order:
         tile = TF.to_pil_image(results[key][0].cpu())
         canvas = Image.new('RGB', (tile.width, tile.height + CAPTION), 'white')
         canvas.paste(tile, (0, CAPTION))
         form, method = key
-        row = measured[key]
+        row = by_key[key]
         draw = ImageDraw.Draw(canvas)
         draw.text((4, 2), method if form == '-' else f'{form}, {method}', fill='black')
         captions = (f'{label} {row[m]:.{digits}f}' for m, label, digits in CAPTIONED if m in row)
@@ -321,13 +333,28 @@ def read_rows(path: Path) -> tuple[list[dict], dict[str, str]]:
     return rows, {k: v for k, v in records[0].items() if k not in columns}
 
 
-def main() -> None:
+def learning_rate(text: str) -> tuple[str, float]:
+    """``FORM=LR`` of ``--lr``: a form of ``LEARNING_RATE`` and a positive, finite learning rate."""
+    form, sep, value = text.partition('=')
+    if form not in LEARNING_RATE or not sep:
+        raise argparse.ArgumentTypeError(f'{text!r}: expected FORM=LR, FORM one of {", ".join(LEARNING_RATE)}')
+    try:
+        lr = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r}: {value!r} is not a number') from None
+    if not 0 < lr < math.inf:
+        raise argparse.ArgumentTypeError(f'{text!r}: the learning rate must be positive and finite')
+    return form, lr
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked; ``learning_rates`` holds every form's rate (``--lr`` over ``LEARNING_RATE``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--from-csv', type=Path, help="write the paired CSV of an earlier run's per-image CSV, and exit"
     )
     parser.add_argument('--photos', type=Path, help='the images/ folder of lifeiqa fetch-photos')
-    parser.add_argument('--count', type=int, default=10, help='held-out photographs')
+    parser.add_argument('--count', type=int, default=10, help='photographs of the part')
     parser.add_argument('--size', type=int, default=256, help='side of the centre crop')
     parser.add_argument('--steps', type=int, default=100, help='Adam steps')
     parser.add_argument('--weight', type=float, default=0.003, help='weight of both Life-IQA terms')
@@ -337,7 +364,7 @@ def main() -> None:
     parser.add_argument('--methods', nargs='+', choices=METHODS, default=list(METHODS), help='restoration methods')
     parser.add_argument('--part', choices=('test', 'val'), default='test', help="part of the default model's split")
     parser.add_argument(
-        '--lr', nargs='+', default=[], metavar='FORM=LR', help='Adam learning rates other than LEARNING_RATE'
+        '--lr', nargs='+', type=learning_rate, default=[], metavar='FORM=LR', help='Adam learning rates, by form'
     )
     parser.add_argument(
         '--measures',
@@ -348,21 +375,32 @@ def main() -> None:
     )
     parser.add_argument('--weights', type=Path, help="the loss terms' Life-IQA weights (default: the shipped)")
     parser.add_argument('--out', type=Path, default=RESULTS / 'restoration_loss.csv', help='per-image CSV')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.from_csv:
-        rows, traced = read_rows(args.from_csv)
-        write_results(paired(rows), args.from_csv.with_name(f'{args.from_csv.stem}_paired.csv'), traced)
-        return
+        return args
     if args.photos is None:
         parser.error('--photos is required (unless --from-csv)')
-    if set(args.methods) != {'fidelity only'} and not set(PAIRED) <= set(args.measures):
-        parser.error(f'comparing methods with fidelity only needs --measures {" ".join(PAIRED)}')
-    learning_rates = dict(LEARNING_RATE)
-    for entry in args.lr:
-        form, _, value = entry.partition('=')
-        if form not in LEARNING_RATE:
-            parser.error(f'--lr {entry}: the form must be one of {", ".join(LEARNING_RATE)}')
-        learning_rates[form] = float(value)
+    if set(args.methods) != {'fidelity only'}:
+        if 'fidelity only' not in args.methods:
+            parser.error("the Life-IQA terms are compared with fidelity only: add 'fidelity only' to --methods")
+        if not set(PAIRED) <= set(args.measures):
+            parser.error(f'comparing methods with fidelity only needs --measures {" ".join(PAIRED)}')
+    chosen = dict(args.lr)
+    if len(chosen) != len(args.lr):
+        parser.error('--lr names a form twice')
+    args.learning_rates = {form: chosen.get(form, LEARNING_RATE[form]) for form in args.forms}
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    if args.from_csv:
+        rows, traced = read_rows(args.from_csv)
+        pairs = paired(rows)
+        if not pairs:
+            raise SystemExit(f'{args.from_csv} holds no Life-IQA term to compare with fidelity only')
+        write_results(pairs, args.from_csv.with_name(f'{args.from_csv.stem}_paired.csv'), traced)
+        return
 
     # traced before the run: the commit and the tree as they were when it started
     weights = args.weights or resolve_weight_file('lifeiqa')
@@ -370,10 +408,10 @@ def main() -> None:
         'part': args.part,
         'steps': args.steps,
         'weight': args.weight,
-        **{f'lr_{form}': lr for form, lr in learning_rates.items()},
+        **{f'lr_{form}': lr for form, lr in args.learning_rates.items()},
         **provenance(weights=weights),
     }
-    photos = held_out_photographs(args.photos, args.count, args.size, args.part)
+    photos = split_photographs(args.photos, args.count, args.size, args.part)
     example = args.out.with_name(f'{args.out.stem}_example.png')
     rows = run(
         photos,
@@ -386,7 +424,7 @@ def main() -> None:
         example,
         args.weights,
         tuple(args.methods),
-        learning_rates,
+        args.learning_rates,
         tuple(args.measures),
     )
     summary = summarise(rows)

@@ -366,6 +366,46 @@ def test_restoration_starts_from_the_degraded_image_and_keeps_it_valid():
         assert torch.allclose(restoration_loss.restore(noisy, denoise, form, 3, None), noisy, atol=1e-6)
     with pytest.raises(ValueError, match="'pixels' or 'network'"):
         restoration_loss.restore(noisy, denoise, 'latent', 1, None)
+    deblur, blurred = restoration_loss.TASKS['deblur'], restoration_loss.TASKS['deblur'].degrade(clean, seed=1)
+    default = restoration_loss.restore(blurred, deblur, 'pixels', 2, None)
+    lr = restoration_loss.LEARNING_RATE['pixels']
+    assert torch.equal(restoration_loss.restore(blurred, deblur, 'pixels', 2, None, lr=lr), default)
+    assert not torch.equal(restoration_loss.restore(blurred, deblur, 'pixels', 2, None, lr=10 * lr), default)
+
+
+def test_restoration_command_line_checks_learning_rates_and_methods(tmp_path, capsys):
+    parse = restoration_loss.parse_arguments
+    defaults = parse(['--photos', 'photos'])
+    assert defaults.learning_rates == restoration_loss.LEARNING_RATE and defaults.methods == list(METHODS)
+    chosen = parse(['--photos', 'photos', '--forms', 'pixels', '--lr', 'pixels=0.01'])
+    assert chosen.learning_rates == {'pixels': 0.01}  # recorded for the forms run only
+    refused = {
+        ('--lr', 'pixels=abc'): "'abc' is not a number",
+        ('--lr', 'pixels'): 'expected FORM=LR',
+        ('--lr', 'latent=0.1'): 'expected FORM=LR',
+        ('--lr', 'pixels=0'): 'positive and finite',
+        ('--lr', 'pixels=inf'): 'positive and finite',
+        ('--lr', 'pixels=nan'): 'positive and finite',
+        ('--lr', 'pixels=0.1', 'pixels=0.2'): 'names a form twice',
+        ('--methods', '+ robust'): "add 'fidelity only'",
+        ('--measures', 'psnr'): 'needs --measures psnr niqe brisque piqe lifeiqa',
+    }
+    for extra, message in refused.items():
+        with pytest.raises(SystemExit):
+            parse(['--photos', 'photos', *extra])
+        assert message in capsys.readouterr().err
+    fidelity_alone = parse(['--photos', 'photos', '--methods', 'fidelity only', '--measures', 'psnr'])
+    assert fidelity_alone.measures == ['psnr']  # nothing to compare, so nothing more to measure
+    with pytest.raises(SystemExit):
+        parse([])
+    assert '--photos is required' in capsys.readouterr().err
+    rows = [
+        {'image': 'a', 'task': 'deblur', 'form': 'pixels', 'method': 'fidelity only', **dict.fromkeys(MEASURES, 1.0)}
+    ]
+    restoration_loss.write_results(rows, tmp_path / 'scan.csv', {'commit': 'abc'})
+    with pytest.raises(SystemExit, match='holds no Life-IQA term to compare with fidelity only'):
+        restoration_loss.main(['--from-csv', str(tmp_path / 'scan.csv')])
+    assert not (tmp_path / 'scan_paired.csv').exists()
 
 
 def test_restoration_rows_measure_every_method_and_summarise_as_medians(tmp_path):
@@ -383,6 +423,7 @@ def test_restoration_rows_measure_every_method_and_summarise_as_medians(tmp_path
 
 
 MEASURES = restoration_loss.FIDELITY + restoration_loss.NO_REFERENCE
+METHODS = restoration_loss.METHODS
 
 
 def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograph(tmp_path):
@@ -392,14 +433,14 @@ def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograp
 
     rows = [
         *(row(i, '-', 'clean', float('inf'), 1.0, 0.9) for i in 'ab'),
-        row('a', 'pixels', 'fidelity only', 26.0, 8.0, 0.8),
-        row('b', 'pixels', 'fidelity only', 24.0, 6.0, 0.91),  # already above the clean score
+        row('a', 'pixels', 'fidelity only', 26.0, 8.0, 0.92),  # both already above the clean score
+        row('b', 'pixels', 'fidelity only', 24.0, 6.0, 0.91),
         row('a', 'pixels', '+ robust', 25.0, 7.0, 0.95),  # better NIQE, above the clean score, -1 dB
         row('b', 'pixels', '+ robust', 24.0, 9.0, 0.85),  # worse NIQE, below, 0 dB
     ]
     (pair,) = restoration_loss.paired(rows)
     assert (pair['method'], pair['images'], pair['better_niqe'], pair['better_brisque']) == ('+ robust', 2, 1, 0)
-    assert pair['above_clean_lifeiqa'] == 1 and pair['fidelity_only_above_clean_lifeiqa'] == 1
+    assert pair['above_clean_lifeiqa'] == 1 and pair['fidelity_only_above_clean_lifeiqa'] == 2
     assert pair['median_psnr_change'] == -0.5
     path = tmp_path / 'run.csv'
     restoration_loss.write_results(rows, path, {'commit': 'abc', 'weights_sha256': 'def'})
@@ -407,7 +448,7 @@ def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograp
     assert restoration_loss.paired(again) == [pair] and traced == {'commit': 'abc', 'weights_sha256': 'def'}
 
 
-def test_the_default_models_split_is_remade_from_the_photo_list():
+def test_restoration_photographs_come_from_the_default_models_split_remade_from_the_photo_list():
     test, val = (restoration_loss.default_model_split(part) for part in ('test', 'val'))
     with open(RESULTS / 'default_model_photos_by_reference.csv', newline='') as f:
         measured = sorted({r['ref_name'] for r in csv.DictReader(f) if r['metric'] == 'lifeiqa'})
@@ -415,18 +456,18 @@ def test_the_default_models_split_is_remade_from_the_photo_list():
     assert len(val) == 18 and not set(val) & set(test)
 
 
-def test_held_out_photographs_are_the_first_large_enough_of_a_part(tmp_path):
+def test_restoration_photographs_are_the_first_large_enough_of_a_part(tmp_path):
     names = restoration_loss.default_model_split('val')
     for i, name in enumerate([*names[:3], 'not_held_out']):
         Image.new('RGB', (300, 260 if i != 1 else 100)).save(tmp_path / f'{name}.png')
-    assert restoration_loss.held_out_photographs(tmp_path, 2, 256, 'val') == [
+    assert restoration_loss.split_photographs(tmp_path, 2, 256, 'val') == [
         tmp_path / f'{names[0]}.png',
         tmp_path / f'{names[2]}.png',  # names[1] is smaller than 256 px
     ]
     with pytest.raises(SystemExit, match='holds 2 val photographs of at least 256 px, not 3'):
-        restoration_loss.held_out_photographs(tmp_path, 3, 256, 'val')
+        restoration_loss.split_photographs(tmp_path, 3, 256, 'val')
     with pytest.raises(SystemExit, match='holds 0 test photographs'):
-        restoration_loss.held_out_photographs(tmp_path, 1, 256)
+        restoration_loss.split_photographs(tmp_path, 1, 256)
 
 
 def test_throughput_jpegs_are_distinct_512x384_images(tmp_path):
