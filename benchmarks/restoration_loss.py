@@ -234,7 +234,7 @@ def run(
     ``weights``: other Life-IQA weights for the loss terms; the ``lifeiqa`` measure stays the shipped model's.
     ``learning_rates``: Adam learning rates other than ``LEARNING_RATE``, by form.
     """
-    rates = {**LEARNING_RATE, **(learning_rates or {})}
+    learning_rates = learning_rates or {}
     judge = Judge(device, measures)
     term = quality_terms(methods, weight, device, weights)
     rows = []
@@ -247,7 +247,9 @@ def run(
             for form in forms:
                 for method in methods:
                     start = time.perf_counter()
-                    results[form, method] = restore(degraded, task, form, steps, term(method, clean), lr=rates[form])
+                    results[form, method] = restore(
+                        degraded, task, form, steps, term(method, clean), lr=learning_rates.get(form)
+                    )
                     print(f'{path.name} {task_name} {form} {method}: {time.perf_counter() - start:.1f} s', flush=True)
             for (form, method), result in results.items():
                 rows.append(
