@@ -281,6 +281,7 @@ def save_figure(results: dict[tuple[str, str], torch.Tensor], rows: list[dict], 
     figure = Image.new('RGB', (sum(t.width for t in tiles), tiles[0].height), 'white')
     for i, tile in enumerate(tiles):
         figure.paste(tile, (i * tiles[0].width, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)  # as write_results does for the CSVs
     figure.save(path)
 
 

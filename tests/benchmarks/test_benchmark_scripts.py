@@ -448,6 +448,14 @@ def test_restoration_terms_are_paired_with_fidelity_only_photograph_by_photograp
     assert restoration_loss.paired(again) == [pair] and traced == {'commit': 'abc', 'weights_sha256': 'def'}
 
 
+def test_restoration_figure_is_one_captioned_row_written_into_a_new_folder(tmp_path):
+    images = {key: torch.rand(1, 3, 32, 32) for key in [('-', 'clean'), ('-', 'degraded'), ('pixels', '+ robust')]}
+    rows = [{'form': form, 'method': method, 'psnr': 20.0} for form, method in images]  # no lifeiqa measured
+    path = tmp_path / 'new' / 'figure.png'
+    restoration_loss.save_figure(images, rows, path)
+    assert Image.open(path).size == (3 * 32, 32 + restoration_loss.CAPTION)
+
+
 def test_restoration_photographs_come_from_the_default_models_split_remade_from_the_photo_list():
     test, val = (restoration_loss.default_model_split(part) for part in ('test', 'val'))
     with open(RESULTS / 'default_model_photos_by_reference.csv', newline='') as f:
