@@ -49,8 +49,7 @@ from PIL import Image, ImageDraw
 from torch import nn
 
 from pyiqa_lifeiqa.benchmark import provenance, write_results
-from pyiqa_lifeiqa.data.photos import read_photo_list
-from pyiqa_lifeiqa.data.splits import make_splits
+from pyiqa_lifeiqa.data.photos import photo_part
 from pyiqa_lifeiqa.io import load_image
 from pyiqa_lifeiqa.losses import LifeIQALoss
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
@@ -155,18 +154,11 @@ def restore(
         return image().detach()
 
 
-def default_model_split(part: str) -> list[str]:
-    """The photographs (names, sorted) of one part of the default model's split: split 1 of
-    ``lifeiqa make-synthetic --seed 0`` over the listed photographs (``test``: 46, ``val``: 18)."""
-    names = sorted(photo.name for photo in read_photo_list())
-    return sorted(names[i] for i in make_splits(len(names), names, num_splits=1, seed=0)[1][part])
-
-
 def split_photographs(photos: Path, count: int, size: int, part: str = 'test') -> list[Path]:
     """The first ``count`` photographs (sorted by name) of ``part`` of the default model's split
     whose shorter side is at least ``size``."""
     chosen = []
-    for name in default_model_split(part):
+    for name in photo_part(part):
         matches = sorted(photos.glob(f'{name}.*'))
         if matches and min(load_image(matches[0]).shape[-2:]) >= size:
             chosen.append(matches[0])

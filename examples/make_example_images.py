@@ -1,8 +1,8 @@
-"""Write the bundled example images: one clean photo and distorted versions of it.
+"""Write the bundled example images: one clean photo and a mild and a strong version of each distortion.
 
-The photo is scikit-image's ``coffee``, which the default model never saw in training (its
-training set leaves it out). Distortions come from the project's synthetic-dataset module at
-fixed severities, so the files are reproducible.
+The photo is scikit-image's ``coffee`` at its own size (600x400), which the default model never saw
+in training (its training set leaves it out). Distortions come from the project's synthetic-dataset
+module at fixed severities, so the files are reproducible.
 
 Usage: python examples/make_example_images.py [--out examples/images]
 """
@@ -14,19 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import skimage.data
-from PIL import Image, ImageOps
+from PIL import Image
 
 from pyiqa_lifeiqa.data.distortions import distort
 
-SIZE = (256, 384)  # height, width
-# (file stem, distortion, severity in [0, 1]) for the distorted versions
+# (kind, distortion, severity in [0, 1] of its mild and of its strong version)
 VERSIONS = (
-    ('coffee_blur_mild', 'gaussian_blur', 0.25),
-    ('coffee_blur_strong', 'gaussian_blur', 1.0),
-    ('coffee_noise_mild', 'gaussian_noise', 0.25),
-    ('coffee_noise_strong', 'gaussian_noise', 1.0),
-    ('coffee_jpeg_strong', 'jpeg', 1.0),
-    ('coffee_darken', 'darken', 0.75),
+    ('blur', 'gaussian_blur', 0.25, 1.0),  # sigma 1.2 and 6 px
+    ('noise', 'gaussian_noise', 0.25, 0.75),  # sigma 5 and 19 of 255
+    ('jpeg', 'jpeg', 0.0, 1.0),  # quality 40 and 3
+    ('resample', 'resample', 0.0, 0.75),  # down-up by 1.5 and 5.3
+    ('darken', 'darken', 0.25, 0.75),
 )
 
 
@@ -35,13 +33,15 @@ def main() -> None:
     parser.add_argument('--out', type=Path, default=Path(__file__).resolve().parent / 'images')
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    photo = ImageOps.fit(Image.fromarray(skimage.data.coffee()), SIZE[::-1], Image.Resampling.LANCZOS)
-    clean = np.asarray(photo)
+    for old in args.out.glob('coffee_*.png'):
+        old.unlink()
+    clean = skimage.data.coffee()
     Image.fromarray(clean).save(args.out / 'coffee_clean.png')
-    for stem, name, severity in VERSIONS:
-        out = distort(clean, name, severity, np.random.default_rng(0))
-        Image.fromarray(out).save(args.out / f'{stem}.png')
-    print(f'wrote {1 + len(VERSIONS)} images to {args.out}')
+    for kind, name, mild, strong in VERSIONS:
+        for level, severity in (('mild', mild), ('strong', strong)):
+            out = distort(clean, name, severity, np.random.default_rng(0))
+            Image.fromarray(out).save(args.out / f'coffee_{kind}_{level}.png')
+    print(f'wrote {1 + 2 * len(VERSIONS)} images to {args.out}')
 
 
 if __name__ == '__main__':

@@ -1,21 +1,31 @@
-"""The lifeiqa metric entries for pyiqa's ``DEFAULT_CONFIGS`` (plain data; no torch, no pyiqa).
+"""The lifeiqa metric entries for pyiqa's ``DEFAULT_CONFIGS`` (no torch, no pyiqa).
 
-Each metric loads one weight set and builds the network of that weight set's config (the arch's
-``config`` argument takes the weight set's name).
+One metric per weight set (:data:`~pyiqa_lifeiqa.weights.registry.WEIGHT_SETS`): it builds that
+weight set's network and loads its weights. pyiqa lists (``list_models()``, ``pyiqa -ls``) only
+the metrics whose weights can be had (:func:`available_metric_configs`); ``lifeiqa weights``
+lists them all.
 """
 
-# metric name -> rough score range (pyiqa shows it; the real range may vary)
-_SCORE_RANGES = {
-    'lifeiqa': '~0, ~1',
-    'lifeiqa-koniq': '~1, ~100',
-}
+from __future__ import annotations
 
-METRIC_CONFIGS: dict[str, dict] = {
-    name: {
+from pyiqa_lifeiqa.weights.locate import available
+from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
+
+
+def metric_config(name: str) -> dict:
+    """The ``DEFAULT_CONFIGS`` entry of the metric of weight set ``name``."""
+    return {
         'metric_opts': {'type': 'LifeIQA', 'config': name, 'pretrained': True, 'weight_set': name},
         'metric_mode': 'NR',
         'lower_better': False,
-        'score_range': score_range,
+        'score_range': WEIGHT_SETS[name].score_range,
     }
-    for name, score_range in _SCORE_RANGES.items()
-}
+
+
+METRIC_CONFIGS: dict[str, dict] = {name: metric_config(name) for name in WEIGHT_SETS}
+
+
+def available_metric_configs() -> dict[str, dict]:
+    """The entries of :data:`METRIC_CONFIGS` whose weights are found or downloadable
+    (:func:`~pyiqa_lifeiqa.weights.locate.available`: file-system look-ups only, no download)."""
+    return {name: entry for name, entry in METRIC_CONFIGS.items() if available(WEIGHT_SETS[name])}

@@ -8,7 +8,7 @@ from pyiqa.utils.registry import LOSS_REGISTRY
 from torch import nn
 
 from pyiqa_lifeiqa.archs.crops import resize_to_working_size
-from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA, check_input_values, prepare_input
+from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA, prepare_input
 
 
 @LOSS_REGISTRY.register()
@@ -100,8 +100,7 @@ class LifeIQALoss(nn.Module):
     def forward(self, pred: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         """The loss of restored images ``pred`` (N, 3, H, W) in [0, 1], against ``target`` of the same shape."""
         pred = prepare_input(pred, self.net.mean.dtype, check_values=False)
-        if self.net.should_check_values(pred):
-            check_input_values(pred)
+        self.net.check_values(pred)
         if target is not None and target.shape != pred.shape:
             raise ValueError(f'target shape {tuple(target.shape)} differs from pred shape {tuple(pred.shape)}')
         crop, working = self.net.config.crop_size, self.net.config.working_size

@@ -15,11 +15,11 @@ TARGET_MODULE = 'pyiqa.default_model_configs'
 
 
 def extend_default_configs(module: object) -> None:
-    """Add our entries to ``module.DEFAULT_CONFIGS`` in place (existing names are kept)."""
-    from pyiqa_lifeiqa.configs import METRIC_CONFIGS
+    """Add our entries whose weights can be had to ``module.DEFAULT_CONFIGS`` in place (existing names are kept)."""
+    from pyiqa_lifeiqa.configs import available_metric_configs
 
     configs = module.DEFAULT_CONFIGS
-    for name, entry in METRIC_CONFIGS.items():
+    for name, entry in available_metric_configs().items():
         configs.setdefault(name, entry)
 
 

@@ -13,14 +13,14 @@ def weight_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamesp
     Returns a namespace with the folders ``env``, ``package`` (the package's shipped weights)
     and ``cache`` (pyiqa's cache). ``LIFEIQA_WEIGHTS_DIR`` is unset: set it to ``env`` to use it.
     """
-    from pyiqa_lifeiqa.weights import resolve
+    from pyiqa_lifeiqa.weights import locate
 
     dirs = SimpleNamespace(**{name: tmp_path / f'weights_{name}' for name in ('env', 'package', 'cache')})
     for folder in vars(dirs).values():
         folder.mkdir()
-    monkeypatch.delenv(resolve.ENV_WEIGHTS_DIR, raising=False)
-    monkeypatch.setattr(resolve, 'PACKAGE_WEIGHTS_DIR', dirs.package)
-    monkeypatch.setattr(resolve, 'CACHE_DIR', dirs.cache)
+    monkeypatch.delenv(locate.ENV_WEIGHTS_DIR, raising=False)
+    monkeypatch.setattr(locate, 'PACKAGE_WEIGHTS_DIR', dirs.package)
+    monkeypatch.setattr(locate, 'CACHE_DIR', dirs.cache)
     return dirs
 
 

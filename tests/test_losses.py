@@ -93,12 +93,18 @@ def test_bad_inputs_are_refused_with_the_reason(loss, call, message):
         call(loss)
 
 
-def test_images_on_the_wrong_scale_are_refused_at_the_first_step(loss):
-    with pytest.raises(ValueError, match='divide 0-255 images by 255'):
+def test_any_finite_input_is_a_loss_and_0_255_data_warns_at_the_first_step(loss):
+    with pytest.warns(UserWarning, match='divide 0-255 images by 255'):
         loss((image(0) * 255).requires_grad_())
-    unchecked = torch.full_like(image(1), 255.0).requires_grad_()
-    loss(unchecked).backward()  # later steps read nothing back from the device
-    assert unchecked.grad is not None
+    raw = (torch.randn_like(image(1)) * 2).requires_grad_()  # far outside [0, 1], as an untrained network gives
+    loss(raw).backward()
+    assert torch.isfinite(raw.grad).all()
+
+
+def test_nan_input_is_refused_as_a_loss(lifeiqa_test_metric):
+    fresh = LifeIQALoss(lifeiqa_test_metric, device='cpu')
+    with pytest.raises(ValueError, match='NaN'):
+        fresh(torch.full_like(image(0), float('nan')).requires_grad_())
 
 
 def test_bad_options_are_refused(lifeiqa_test_metric):

@@ -1,42 +1,68 @@
-"""pyiqa's general expectations, checked for every lifeiqa* metric entry (pyiqa_lifeiqa/configs.py).
+"""pyiqa's general contract, as pyiqa's own ``tests/test_metric_general.py`` holds every metric that
+``pyiqa.list_models()`` returns to it, checked for every lifeiqa metric (pyiqa_lifeiqa/configs.py).
 
-Each metric is created through ``pyiqa.create_metric`` exactly as a user would, with a weight
-file the test writes for that metric's configuration (random weights, same architecture).
+Each metric is listed and created through pyiqa exactly as a user would: the default one with its
+shipped weights; one whose weights are not shipped with a weight file of its architecture (random
+values) put where a user puts theirs, ``$LIFEIQA_WEIGHTS_DIR``.
 """
 
 import pyiqa
 import pytest
 import torch
 from pyiqa.archs import build_network
+from pyiqa.default_model_configs import DEFAULT_CONFIGS
 from safetensors.torch import save_file
 
+from pyiqa_lifeiqa import registration
 from pyiqa_lifeiqa.configs import METRIC_CONFIGS
+from pyiqa_lifeiqa.weights.locate import ENV_WEIGHTS_DIR, available
+from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
 
 # Fewer eval crops keep the Swin-B metrics affordable on a CPU; the protocol is unchanged.
 FAST = {'test_sample': 2}
 
 
 @pytest.fixture(scope='module', params=sorted(METRIC_CONFIGS))
-def weights(request, tmp_path_factory) -> tuple[str, str]:
-    """(metric name, a weight file with that metric's architecture and random values)."""
+def listed(request, tmp_path_factory):
+    """The name of a lifeiqa metric that pyiqa lists, its weights found as a user's would be."""
     name = request.param
-    opts = {**METRIC_CONFIGS[name]['metric_opts'], 'pretrained': False, 'backbone_pretrain': False}
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp(name) / f'{name}.safetensors'
-    save_file(build_network(opts).state_dict(), str(path))
-    return name, str(path)
+    weight_set = WEIGHT_SETS[name]
+    with pytest.MonkeyPatch.context() as patch:
+        if not available(weight_set):
+            folder = tmp_path_factory.mktemp(name)
+            opts = {**METRIC_CONFIGS[name]['metric_opts'], 'pretrained': False, 'backbone_pretrain': False}
+            torch.manual_seed(0)
+            save_file(build_network(opts).state_dict(), str(folder / weight_set.filename))
+            patch.setenv(ENV_WEIGHTS_DIR, str(folder))
+            assert name not in pyiqa.list_models()  # no weights, not listed
+            patch.setitem(DEFAULT_CONFIGS, name, None)  # so that the entry is removed again afterwards
+            del DEFAULT_CONFIGS[name]
+            registration.extend_default_configs(pyiqa.default_model_configs)  # what pyiqa's next start-up does
+        assert name in pyiqa.list_models()
+        yield name
 
 
 @pytest.fixture(scope='module')
-def metric(weights):
-    name, path = weights
-    return pyiqa.create_metric(name, device='cpu', pretrained_model_path=path, **FAST)
+def metric(listed):
+    return pyiqa.create_metric(listed, device='cpu', **FAST)
 
 
 @pytest.fixture(scope='module')
-def loss_metric(weights):
-    name, path = weights
-    return pyiqa.create_metric(name, as_loss=True, device='cpu', pretrained_model_path=path, **FAST)
+def loss_metric(listed):
+    return pyiqa.create_metric(listed, as_loss=True, device='cpu', **FAST)
+
+
+def test_forward_on_pyiqas_test_input_gives_finite_scores(listed):
+    scores = pyiqa.create_metric(listed, device='cpu')(torch.rand(2, 3, 224, 224))
+    assert scores.shape in ((2,), (2, 1))
+    assert torch.isfinite(scores).all()
+
+
+def test_as_loss_back_propagates_a_finite_gradient_from_unbounded_input(listed):
+    x = torch.randn(2, 3, 224, 224, requires_grad=True)  # as pyiqa's test_gradient_backward gives it
+    pyiqa.create_metric(listed, as_loss=True, device='cpu')(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert x.grad.abs().sum() > 0
 
 
 def test_metric_is_no_reference_and_higher_is_better(metric):

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from pyiqa_lifeiqa import registration
-from pyiqa_lifeiqa.configs import METRIC_CONFIGS
+from pyiqa_lifeiqa.configs import METRIC_CONFIGS, available_metric_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 PTH = ROOT / 'pyiqa_lifeiqa_autoload.pth'
 
 
 def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, 'HF_HUB_OFFLINE': '1'}
+    env = {**os.environ, 'HF_HUB_OFFLINE': '1', **kwargs.pop('env_extra', {})}
     return subprocess.run(
         [sys.executable, '-c', code], capture_output=True, text=True, env=env, cwd=kwargs.pop('cwd', '/'), **kwargs
     )
@@ -44,14 +44,24 @@ def test_fresh_interpreter_lists_lifeiqa_through_pyiqa_alone():
         "print(pyiqa.default_model_configs.DEFAULT_CONFIGS['lifeiqa']['metric_opts']['type'])"
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [str(sorted(METRIC_CONFIGS)), 'LifeIQA']
+    assert result.stdout.splitlines() == [str(sorted(available_metric_configs())), 'LifeIQA']
+
+
+def test_a_metric_is_listed_only_while_its_weights_can_be_had(tmp_path):
+    listing = "import pyiqa; print(sorted(m for m in pyiqa.list_models() if m.startswith('lifeiqa')))"
+    assert run_python(listing).stdout.split() == ["['lifeiqa']"]  # no lifeiqa-koniq weights anywhere
+    built = run_python("import pyiqa; pyiqa.create_metric('lifeiqa-koniq')")
+    assert 'AssertionError' in built.stderr and 'not implemented' in built.stderr  # pyiqa's own refusal
+    (tmp_path / 'lifeiqa_koniq10k_swinb.safetensors').write_bytes(b'')  # found by name: a stat, not a read
+    found = run_python(listing, env_extra={'LIFEIQA_WEIGHTS_DIR': str(tmp_path)})
+    assert found.stdout.split() == ["['lifeiqa',", "'lifeiqa-koniq']"]
 
 
 def test_pyiqa_command_line_lists_lifeiqa():
     pyiqa_cli = Path(sys.executable).with_name('pyiqa')
     result = subprocess.run([str(pyiqa_cli), '-ls'], capture_output=True, text=True, env={**os.environ})
     assert result.returncode == 0, result.stderr
-    assert set(re.findall(r"'(lifeiqa[^']*)'", result.stdout)) == set(METRIC_CONFIGS)
+    assert set(re.findall(r"'(lifeiqa[^']*)'", result.stdout)) == set(available_metric_configs())
 
 
 def test_start_up_hook_imports_neither_torch_nor_pyiqa():
@@ -78,7 +88,7 @@ def test_explicit_import_in_either_order_is_idempotent(order):
     )
     assert result.returncode == 0, result.stderr
     count, first_finder = result.stdout.split()
-    assert int(count) == len(METRIC_CONFIGS)
+    assert int(count) == len(available_metric_configs())
     assert first_finder != '_ConfigsFinder'
 
 
@@ -88,7 +98,7 @@ def test_existing_pyiqa_entries_are_never_replaced():
 
     registration.extend_default_configs(FakeConfigsModule)
     assert FakeConfigsModule.DEFAULT_CONFIGS['lifeiqa'] == {'metric_opts': {'type': 'Mine'}}
-    assert set(METRIC_CONFIGS) <= set(FakeConfigsModule.DEFAULT_CONFIGS)
+    assert set(available_metric_configs()) <= set(FakeConfigsModule.DEFAULT_CONFIGS)
 
 
 def test_a_failing_registration_warns_and_pyiqa_still_imports():

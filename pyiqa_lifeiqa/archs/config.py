@@ -17,7 +17,7 @@ DECODERS = ('lifeiqa', 'vanilla')
 # Constructor arguments that change training only; older weight files recorded some of them.
 TRAINING_ONLY = ('drop_path_rate', 'dropout', 'balance_loss')
 # How an image is scored, not what the weights learned: a caller may choose them for any weights.
-SCORING_PROTOCOL = ('test_sample', 'working_size')
+SCORING_PROTOCOL = ('test_sample', 'working_size', 'max_size')
 
 
 class ConfigError(ValueError):
@@ -56,6 +56,9 @@ class LifeIQAConfig:
             resized to this many pixels (antialiased, aspect ratio kept), so scores compare
             across image sizes. None keeps the native size (an image whose shorter side is below
             ``crop_size`` is upsampled to it).
+        max_size: With ``working_size`` None, an image whose longer side exceeds this many pixels
+            is first shrunk to it (antialiased, aspect ratio kept), which bounds the cost of very
+            large images. None: no limit.
     """
 
     backbone: str = 'swin_base_patch4_window7_224'
@@ -72,14 +75,16 @@ class LifeIQAConfig:
     crop_size: int = 224
     test_sample: int = 10
     working_size: int | None = None
+    max_size: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.backbone, str) or not self.backbone:
             raise ConfigError(f'backbone must be a timm model name, got {self.backbone!r}')
         if not isinstance(self.learnable_adjacency, bool):
             raise ConfigError(f'learnable_adjacency must be true or false, got {self.learnable_adjacency!r}')
-        if self.working_size is not None:
-            _positive('working_size', self.working_size)
+        for name in ('working_size', 'max_size'):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
         for name in ('embed_dim', 'num_queries', 'depth', 'num_heads', 'num_experts', 'top_k', 'grid_size'):
             _positive(name, getattr(self, name))
         _positive('crop_size', self.crop_size)
@@ -94,6 +99,8 @@ class LifeIQAConfig:
             raise ConfigError(f'decoder must be one of {DECODERS}, got {self.decoder!r}')
         if self.working_size is not None and self.working_size < self.crop_size:
             raise ConfigError(f'working_size ({self.working_size}) must be at least crop_size ({self.crop_size})')
+        if self.max_size is not None and self.max_size < self.crop_size:
+            raise ConfigError(f'max_size ({self.max_size}) must be at least crop_size ({self.crop_size})')
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> LifeIQAConfig:

@@ -1,11 +1,13 @@
-"""The test-time crop policy: a fixed working resolution, then crops that cover the whole image.
+"""The test-time crop policy: the image as given (or at a working resolution), then crops that cover it.
 
 Used by :class:`~pyiqa_lifeiqa.archs.lifeiqa_arch.LifeIQA` in eval mode and by the benchmarks,
 so that every score of an image comes from the same pixels.
 
-1. :func:`resize_to_working_size`: the shorter side becomes ``working_size`` (antialiased
-   bilinear, aspect ratio kept), so one photograph given at 256, 512 or 1024 px is judged on
-   nearly the same pixels; an image whose shorter side is below the crop size is upsampled to it.
+1. :func:`resize_to_working_size`: with a ``working_size``, the shorter side becomes it
+   (antialiased bilinear, aspect ratio kept), so one photograph given at 256, 512 or 1024 px is
+   judged on nearly the same pixels, its fine artefacts shrunk away with it; without one, the
+   image keeps its size, unless its longer side exceeds ``max_size`` (then shrunk to it). An
+   image whose shorter side is below the crop size is upsampled to it.
 2. :func:`crop_positions` / :func:`cover_crops`: a grid of square crops whose first crop sits
    at the top-left corner and whose last sits at the bottom-right, evenly spaced between, with
    as many rows and columns as covering the image needs (more if ``min_crops`` asks for them).
@@ -22,24 +24,34 @@ import torch.nn.functional as F
 from pyiqa.archs.arch_util import random_crop
 
 
-def working_shape(height: int, width: int, working_size: int | None, crop_size: int) -> tuple[int, int]:
+def working_shape(
+    height: int, width: int, working_size: int | None, crop_size: int, max_size: int | None = None
+) -> tuple[int, int]:
     """The (height, width) an image is resized to before cropping.
 
     With ``working_size``, the shorter side becomes ``working_size``; without it the image
-    keeps its size unless its shorter side is below ``crop_size``, which it is raised to.
-    The aspect ratio is kept (rounded to whole pixels).
+    keeps its size unless its longer side exceeds ``max_size`` (then it is shrunk to it) or its
+    shorter side is below ``crop_size`` (then raised to it). The aspect ratio is kept (rounded
+    to whole pixels).
     """
     short = min(height, width)
-    target = working_size if working_size is not None else max(short, crop_size)
+    if working_size is not None:
+        target = working_size
+    elif max_size is not None and max(height, width) > max_size:
+        target = max(crop_size, round(short * max_size / max(height, width)))
+    else:
+        target = max(short, crop_size)
     if target == short:
         return height, width
     scale = target / short
     return max(target, round(height * scale)), max(target, round(width * scale))
 
 
-def resize_to_working_size(x: torch.Tensor, working_size: int | None, crop_size: int) -> torch.Tensor:
+def resize_to_working_size(
+    x: torch.Tensor, working_size: int | None, crop_size: int, max_size: int | None = None
+) -> torch.Tensor:
     """Resize images (N, C, H, W) to :func:`working_shape` (antialiased bilinear; no-op if unchanged)."""
-    shape = working_shape(x.shape[-2], x.shape[-1], working_size, crop_size)
+    shape = working_shape(x.shape[-2], x.shape[-1], working_size, crop_size, max_size)
     if shape == tuple(x.shape[-2:]):
         return x
     return F.interpolate(x, size=shape, mode='bilinear', align_corners=False, antialias=True)
@@ -82,7 +94,12 @@ def cover_crops(x: torch.Tensor, crop_size: int, min_crops: int = 1) -> torch.Te
 
 
 def take_crops(
-    x: torch.Tensor, crop_size: int, min_crops: int = 1, working_size: int | None = None, training: bool = False
+    x: torch.Tensor,
+    crop_size: int,
+    min_crops: int = 1,
+    working_size: int | None = None,
+    training: bool = False,
+    max_size: int | None = None,
 ) -> tuple[torch.Tensor, int]:
     """The crops that are scored of images (N, C, H, W): the whole policy of this module.
 
@@ -95,7 +112,7 @@ def take_crops(
     """
     if x.shape[-2:] == (crop_size, crop_size):
         return x, 1
-    x = resize_to_working_size(x, working_size, crop_size)
+    x = resize_to_working_size(x, working_size, crop_size, max_size)
     if training:
         return random_crop(x, crop_size, 1), 1
     crops = cover_crops(x, crop_size, min_crops)

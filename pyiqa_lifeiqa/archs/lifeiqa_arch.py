@@ -15,6 +15,7 @@ with a graph convolution (GCN) and then cross-attends to the memory. A mixture-o
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -34,10 +35,11 @@ from pyiqa_lifeiqa.weights.checkpoint import load_weights_into
 from pyiqa_lifeiqa.weights.registry import get_weight_set
 
 MIN_INPUT_SIZE = 16
-# How far outside [0, 1] an input may stray before it is refused: wide enough for an unclamped
-# restoration output scored with as_loss=True (pyiqa checks [0, 1] itself otherwise), narrow enough
-# to catch 0-255 or [-1, 1] data.
+# How far outside [0, 1] an input whose scores are read may stray before it is refused: narrow
+# enough to catch 0-255 or [-1, 1] data (a gradient step, as in as_loss=True, takes any finite values).
 VALUE_TOLERANCE = 0.5
+# Values above this are no [0, 1] image overshooting (a network's raw output): they look like 0-255 data.
+LOOKS_0_255 = 20.0
 
 
 def normalized_adjacency(num_nodes: int) -> torch.Tensor:
@@ -380,18 +382,24 @@ def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32, check_val
     return x
 
 
-def check_input_values(x: torch.Tensor) -> None:
-    """Refuse NaN, infinite, or out-of-range values (beyond [0, 1] by more than :data:`VALUE_TOLERANCE`).
+def check_input_values(x: torch.Tensor, in_range: bool = True) -> None:
+    """Refuse NaN or infinite values and, with ``in_range``, values beyond [0, 1] (by more than
+    :data:`VALUE_TOLERANCE`). Without ``in_range`` (a gradient step: pyiqa's ``as_loss``), any finite
+    values pass, and values that look like a 0-255 image (above :data:`LOOKS_0_255`) give a warning.
 
     Reads the values on the host: a device-to-host sync.
     """
     if not torch.isfinite(x).all():
         raise ValueError('LifeIQA input contains NaN or infinite values')
     low, high = x.min().item(), x.max().item()
-    if low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE:
-        raise ValueError(
-            f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}'
-            + (' (divide 0-255 images by 255)' if high > 2 else '')
+    hint = ' (divide 0-255 images by 255)' if high > LOOKS_0_255 else ''
+    if in_range and (low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE):
+        raise ValueError(f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}{hint}')
+    if not in_range and hint:
+        warnings.warn(
+            f'LifeIQA is scoring values up to {high:.4g} as a loss; it expects images in [0, 1]{hint}',
+            UserWarning,
+            stacklevel=3,
         )
 
 
@@ -424,7 +432,7 @@ class LifeIQA(nn.Module):
             otherwise timm's (a download). Skipped when full weights are loaded, since they
             replace it.
         **fields: :class:`~pyiqa_lifeiqa.archs.config.LifeIQAConfig` fields. The scoring
-            protocol given here (``test_sample``, ``working_size``) holds with any weights;
+            protocol given here (``test_sample``, ``working_size``, ``max_size``) holds with any weights;
             other fields must match what a weight file records.
 
     Raises:
@@ -457,7 +465,11 @@ class LifeIQA(nn.Module):
         self._values_checked = False
         # The crops scored of an image (picklable, so that data loader workers can take them).
         self.crop_policy = partial(
-            take_crops, crop_size=cfg.crop_size, min_crops=cfg.test_sample, working_size=cfg.working_size
+            take_crops,
+            crop_size=cfg.crop_size,
+            min_crops=cfg.test_sample,
+            working_size=cfg.working_size,
+            max_size=cfg.max_size,
         )
         load_weights = pretrained or pretrained_model_path is not None
 
@@ -525,19 +537,22 @@ class LifeIQA(nn.Module):
             x = layer(x, memory)
         return self.head(x)
 
-    def should_check_values(self, x: torch.Tensor) -> bool:
-        """Whether this call checks the values of its input ``x`` (finite, within [0, 1]).
+    def check_values(self, x: torch.Tensor) -> None:
+        """Check the values of an input ``x`` as pyiqa's metrics would take them.
 
-        Always where scores are read (pyiqa's metric, the CLI, the benchmarks, any eval-mode call
-        on an input that needs no gradient); in a gradient step (training, or ``x`` requiring a
-        gradient, as in a loss) on the module's first such call only: that catches 0-255 or
-        [-1, 1] data, and no later step pays a device-to-host sync or a ``torch.compile`` graph
-        break for it.
+        Where scores are read (pyiqa's metric, the CLI, the benchmarks, any call on an input that
+        needs no gradient), always: finite and within [0, 1], else a ``ValueError``. In a gradient
+        step (training, or ``x`` requiring a gradient, as in pyiqa's ``as_loss``), any finite values
+        are scored, as pyiqa's metrics score them (a restoration network's raw output may leave
+        [0, 1]); NaN or infinity is still an error and 0-255 data a warning. That check runs on the
+        module's first such call only, so that no later step pays a device-to-host sync or a
+        ``torch.compile`` graph break for it.
         """
         if not (torch.is_grad_enabled() and (self.training or x.requires_grad)):
-            return True
-        first, self._values_checked = not self._values_checked, True
-        return first
+            check_input_values(x)
+        elif not self._values_checked:
+            self._values_checked = True
+            check_input_values(x, in_range=False)
 
     def score_crop_sets(self, crops: torch.Tensor, counts: list[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Score crops in [0, 1] that come from several images, ``counts[i]`` of them from image i.
@@ -566,8 +581,7 @@ class LifeIQA(nn.Module):
             ``load_balance`` and ``router_z``.
         """
         x = prepare_input(x, self.mean.dtype, check_values=False)
-        if self.should_check_values(x):
-            check_input_values(x)
+        self.check_values(x)
         crops, per_image = self.crop_policy(x, training=self.training)
         scores, aux = self.score_crop_sets(crops, [per_image] * x.shape[0])
         return (scores, aux) if return_aux else scores

@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     'benchmark': 'benchmark',
     'fetch-photos': 'fetch_photos',
     'prepare-baselines': 'prepare_baselines',
+    'weights': 'weights',
 }
 
 

@@ -15,6 +15,14 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
+def parse_range(text: str) -> tuple[int, int]:
+    """Parse ``MIN-MAX`` (e.g. ``384-1536``) into ``(MIN, MAX)``."""
+    parts = text.split('-')
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f'expected MIN-MAX in pixels, e.g. 384-1536; got {text!r}')
+    return int(parts[0]), int(parts[1])
+
+
 def parse_names(text: str) -> list[str]:
     """Parse a comma-separated list of names."""
     return [name.strip() for name in text.split(',') if name.strip()]
@@ -44,6 +52,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument(
         '--vary-tone', action='store_true', help="with --crops: vary each crop's exposure, contrast and colour"
+    )
+    parser.add_argument(
+        '--scales',
+        type=parse_range,
+        help='with --crops: MIN-MAX longer side in px; each crop is --size pixels of the image resized into that range',
+    )
+    parser.add_argument(
+        '--photo-parts',
+        type=parse_names,
+        help="keep only the listed photographs of these parts of their split (train,val,test), e.g. 'train,val'",
     )
     parser.add_argument('--procedural', type=int, default=0, help='procedurally generated images to add (default: 0)')
     parser.add_argument('--distortions', type=parse_names, help='comma-separated distortion names (default: all)')
@@ -88,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         crops=args.crops,
         vary_tone=args.vary_tone,
+        scales=args.scales,
+        photo_parts=args.photo_parts,
     )
     print(f'wrote {root / "meta_info.csv"}, {root / "splits.pkl"} and {root / "images"}')
     return 0

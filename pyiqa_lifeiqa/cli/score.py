@@ -121,6 +121,10 @@ def check_metric(name: str) -> None:
     """Raise ValueError unless ``name`` is a no-reference metric pyiqa knows (the message lists ours)."""
     from pyiqa.default_model_configs import DEFAULT_CONFIGS
 
+    from pyiqa_lifeiqa.configs import METRIC_CONFIGS
+
+    if name not in DEFAULT_CONFIGS and name in METRIC_CONFIGS:
+        raise ValueError(f'the weights of {name!r} were not found; `lifeiqa weights` says how to get or train them')
     if name not in DEFAULT_CONFIGS:
         ours = sorted(n for n, cfg in DEFAULT_CONFIGS.items() if cfg['metric_opts'].get('type') == 'LifeIQA')
         raise ValueError(

@@ -340,3 +340,31 @@ def pixelate(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarra
 def resample(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
     """Down-scaling by 1.5 to 8 (area), then bilinear up-scaling back."""
     return _down_up(image, _geom(1.5, 8.0, t), cv2.INTER_LINEAR)
+
+
+# ---- composed -----------------------------------------------------------------------------
+
+
+@_register('composed')
+def composed(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
+    """Everyday degradation chains: 1 to 3 of blur, resampling, noise and JPEG, in that order.
+
+    As in ARNIQA's degradation model and Real-ESRGAN's pipeline, the operations a series uses and
+    their relative strengths are drawn from ``rng`` (so every level of a series applies the same
+    chain), and the severity scales them all: Gaussian blur sigma 0.5 to 3 px, down-up resampling
+    by 1.25 to 4, Gaussian noise sigma 0.005 to 0.08, JPEG quality 90 down to 10.
+    """
+    chosen = np.sort(rng.choice(4, size=int(rng.integers(1, 4)), replace=False))
+    strengths = t * rng.uniform(0.5, 1.0, size=4)
+    noise = rng.standard_normal(image.shape, dtype=np.float32)
+    for step in chosen:
+        s = strengths[step]
+        if step == 0:
+            image = cv2.GaussianBlur(image, (0, 0), _geom(0.5, 3.0, s), borderType=cv2.BORDER_REFLECT)
+        elif step == 1:
+            image = _down_up(image, _geom(1.25, 4.0, s), cv2.INTER_LINEAR)
+        elif step == 2:
+            image = image + _geom(0.005, 0.08, s) * noise
+        else:
+            image = _encode_decode(image, format='JPEG', quality=round(_geom(90.0, 10.0, s)))
+    return image

@@ -31,6 +31,7 @@ from pathlib import Path
 
 PHOTO_LIST = resources.files('pyiqa_lifeiqa.data') / 'training_photos.tsv'
 BUNDLE_SEPARATOR = '!'
+PHOTO_PARTS = ('train', 'val', 'test')
 PROVENANCE_COLUMNS = ('name', 'file', 'package', 'version', 'path', 'width', 'height', 'sha256', 'note')
 
 # Qt resource bundle (.rcc): magic, then big-endian version, tree, data and names offsets.
@@ -104,6 +105,22 @@ def read_photo_list(path: str | Path | None = None) -> list[Photo]:
     if repeated:
         raise ValueError(f'photo list gives clashing names: {", ".join(repeated)}')
     return photos
+
+
+def photo_part(part: str, photos: list[Photo] | None = None) -> list[str]:
+    """The names (sorted) of one part of the photographs' split: ``'train'``, ``'val'`` or ``'test'``.
+
+    Split 1 of :func:`~pyiqa_lifeiqa.data.splits.make_splits` (seed 0) over the sorted names of the
+    listed photographs, as ``make-synthetic --seed 0`` splits a set made from all of them by
+    reference: 165 train, 18 val and 46 test photographs. The default models are trained on train
+    and val only; the benchmarks measure them on test.
+    """
+    from pyiqa_lifeiqa.data.splits import make_splits
+
+    if part not in PHOTO_PARTS:
+        raise ValueError(f'unknown part {part!r} of the photographs; choose from {", ".join(PHOTO_PARTS)}')
+    names = sorted(photo.name for photo in (photos if photos is not None else read_photo_list()))
+    return sorted(names[i] for i in make_splits(len(names), names, num_splits=1, seed=0)[1][part])
 
 
 def read_qt_resource(bundle: bytes, inner_path: str) -> bytes:

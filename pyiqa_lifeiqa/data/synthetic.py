@@ -33,6 +33,7 @@ from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from pyiqa_lifeiqa.data.distortions import DISTORTIONS, distort, severities
+from pyiqa_lifeiqa.data.photos import photo_part
 from pyiqa_lifeiqa.data.pristine import pristine_images
 from pyiqa_lifeiqa.data.procedural import procedural_image
 from pyiqa_lifeiqa.data.pseudo_mos import FR_METRICS, check_metrics, create_metrics, fuse_scores, score_against
@@ -62,6 +63,8 @@ def make_synthetic_dataset(
     workers: int = 1,
     crops: int = 0,
     vary_tone: bool = False,
+    scales: tuple[int, int] | None = None,
+    photo_parts: Sequence[str] | None = None,
 ) -> Path:
     """Write a synthetic IQA dataset (see the module docstring for the layout).
 
@@ -93,6 +96,11 @@ def make_synthetic_dataset(
             :func:`~pyiqa_lifeiqa.data.views.random_view`), so a few photographs give many references.
         vary_tone: With ``crops``, also vary each view's exposure, contrast and colour
             (see :func:`~pyiqa_lifeiqa.data.views.random_view`).
+        scales: With ``crops``, ``(least, most)`` longer side in pixels: each view is ``size``
+            pixels of the image resized to a random longer side in that range (never enlarged),
+            so that distortions and labels are at the pixel scale of images given at that size.
+        photo_parts: Keep only the images of ``images`` named in these parts (``train``, ``val``,
+            ``test``) of the listed photographs' split (:func:`~pyiqa_lifeiqa.data.photos.photo_part`).
 
     Returns:
         The dataset root ``out``.
@@ -104,16 +112,21 @@ def make_synthetic_dataset(
     """
     distortions = list(DISTORTIONS) if distortions is None else list(distortions)
     metric_names = list(metrics)
-    _check_arguments(levels, size, procedural, distortions, batch_size, workers, crops, vary_tone)
+    _check_arguments(levels, size, procedural, distortions, batch_size, workers, crops, vary_tone, scales)
     check_metrics(metric_names)
     batch_size = max(1, BATCH_PIXELS // (size[0] * size[1])) if batch_size is None else batch_size
     photos = pristine_images(images)
+    if photo_parts is not None:
+        keep = {name for part in photo_parts for name in photo_part(part)}
+        photos = [(name, load) for name, load in photos if name in keep]
+        if not photos:
+            raise ValueError(f'{images} holds none of the photographs of part(s) {", ".join(photo_parts)}')
     if crops:
         digits = len(str(crops - 1))
         photos = [
             (
                 f'{name}_crop{index:0{digits}d}',
-                partial(seeded_view, load, size, vary_tone, [seed, zlib.crc32(name.encode()), index]),
+                partial(seeded_view, load, size, vary_tone, [seed, zlib.crc32(name.encode()), index], scales),
             )
             for name, load in photos
             for index in range(crops)
@@ -156,6 +169,7 @@ def _check_arguments(
     workers: int,
     crops: int,
     vary_tone: bool,
+    scales: tuple[int, int] | None,
 ) -> None:
     if not isinstance(levels, int) or levels < 1:
         raise ValueError(f'levels must be a positive integer, got {levels!r}')
@@ -171,6 +185,11 @@ def _check_arguments(
         raise ValueError(f'crops must be a non-negative integer, got {crops!r}')
     if vary_tone and not crops:
         raise ValueError('vary_tone needs crops > 0 (it varies the random views)')
+    if scales is not None:
+        if not crops:
+            raise ValueError('scales needs crops > 0 (it sets the size the views are taken at)')
+        if len(scales) != 2 or not all(isinstance(s, int) and s >= max(size) for s in scales) or scales[0] > scales[1]:
+            raise ValueError(f'scales must be (least, most) longer sides of at least {max(size)} px, got {scales!r}')
     if not distortions:
         raise ValueError('distortions is empty; choose from ' + ', '.join(DISTORTIONS))
     unknown = [name for name in distortions if name not in DISTORTIONS]

@@ -26,6 +26,7 @@ class WeightSet:
         config: The network the file belongs to.
         description: What the weights are and how they were (or can be) trained.
         recipe: Name of the ``lifeiqa train`` recipe that produces the file, if one does.
+        score_range: Rough range of the scores, as pyiqa's model list shows it.
     """
 
     name: str
@@ -36,6 +37,7 @@ class WeightSet:
     config: LifeIQAConfig = field(default_factory=LifeIQAConfig)
     description: str = ''
     recipe: str | None = None
+    score_range: str = '~0, ~1'
 
 
 WEIGHT_SETS: dict[str, WeightSet] = {
@@ -56,13 +58,15 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 top_k=2,
                 crop_size=160,
                 test_sample=6,
-                working_size=192,
+                working_size=None,
+                max_size=1536,
             ),
             description=(
                 "Default model, shipped in the package: the paper's head at width 128 on timm's "
                 'tf_efficientnet_lite0, fine-tuned from its ImageNet weights on synthetic distortions of real '
-                'photographs (pseudo-MOS from gmsd, nlpd and vsi) with the default_model recipe. See the README '
-                'model card.'
+                'photographs at the sizes people score (patches of photographs resized to 384-1536 px, pseudo-MOS '
+                'from gmsd, nlpd and vsi) with the default_model recipe; scores images at their own size (longer '
+                'side capped at 1536 px). See the README model card.'
             ),
             recipe='default_model',
         ),
@@ -75,6 +79,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 'The authors released no trained weights: train them yourself.'
             ),
             recipe='koniq10k',
+            score_range='~1, ~100',
         ),
     )
 }

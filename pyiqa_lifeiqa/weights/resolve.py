@@ -22,15 +22,12 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pyiqa.utils.download_util import DEFAULT_CACHE_DIR
 from torch.hub import download_url_to_file
 
+from pyiqa_lifeiqa.weights import locate
+from pyiqa_lifeiqa.weights.locate import ENV_WEIGHTS_DIR, OFFLINE_ENV_VAR, offline_reason
 from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, WeightSet, get_weight_set
 
-ENV_WEIGHTS_DIR = 'LIFEIQA_WEIGHTS_DIR'
-OFFLINE_ENV_VAR = 'HF_HUB_OFFLINE'
-PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent / 'files'
-CACHE_DIR = Path(DEFAULT_CACHE_DIR)
 URL_SCHEMES = ('http', 'https', 'file')
 
 
@@ -40,12 +37,6 @@ class WeightsNotFoundError(FileNotFoundError):
 
 class WeightsChecksumError(ValueError):
     """A weight file does not have the size or SHA-256 its weight set records."""
-
-
-def offline_reason() -> str | None:
-    """The setting that forbids downloads (``'HF_HUB_OFFLINE=1'``), or None if downloads are allowed."""
-    value = os.environ.get(OFFLINE_ENV_VAR, '')
-    return f'{OFFLINE_ENV_VAR}={value}' if value.strip().lower() in ('1', 'true', 'yes', 'on') else None
 
 
 def sha256sum(path: str | os.PathLike) -> str:
@@ -121,23 +112,13 @@ def download(url: str, destination: Path, weight_set: WeightSet | None = None) -
 
 def _explicit_file(path: str | os.PathLike) -> Path:
     if is_url(path):
-        cached = CACHE_DIR / Path(urlparse(str(path)).path).name
+        cached = locate.CACHE_DIR / Path(urlparse(str(path)).path).name
         return cached if cached.is_file() else download(str(path), cached)
     file = Path(path).expanduser()
     if not file.is_file():
         problem = 'is a directory, not a file' if file.is_dir() else 'does not exist'
         raise WeightsNotFoundError(f'weight file {file} {problem}')
     return file
-
-
-def _search_dirs() -> list[tuple[str, Path | None]]:
-    """(label, directory) in search order; directory None when the environment variable is not set."""
-    env_dir = os.environ.get(ENV_WEIGHTS_DIR)
-    return [
-        (f'${ENV_WEIGHTS_DIR}', Path(env_dir).expanduser() if env_dir else None),
-        ('weights shipped in pyiqa_lifeiqa', PACKAGE_WEIGHTS_DIR),
-        ('pyiqa cache', CACHE_DIR),
-    ]
 
 
 def _not_found_message(weight_set: WeightSet, looked: list[str]) -> str:
@@ -174,7 +155,7 @@ def resolve_weight_file(weight_set: str | None = None, path: str | os.PathLike |
         return _explicit_file(path)
     ws = get_weight_set(weight_set or DEFAULT_WEIGHT_SET)
     looked = []
-    for label, directory in _search_dirs():
+    for label, directory in locate.search_dirs():
         if directory is None:
             looked.append(f'{label}: not set')
             continue
@@ -188,5 +169,5 @@ def resolve_weight_file(weight_set: str | None = None, path: str | os.PathLike |
     elif offline_reason():
         looked.append(f'download from {ws.url}: refused because {offline_reason()} (offline mode)')
     else:
-        return download(ws.url, CACHE_DIR / ws.filename, ws)
+        return download(ws.url, locate.CACHE_DIR / ws.filename, ws)
     raise WeightsNotFoundError(_not_found_message(ws, looked))

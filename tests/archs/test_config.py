@@ -38,6 +38,8 @@ def test_unknown_fields_are_named_and_training_only_settings_ignored():
         ({'query_mixer': 'mlp'}, 'query_mixer must be one of'),
         ({'decoder': 'detr'}, 'decoder must be one of'),
         ({'crop_size': 224, 'working_size': 192}, r'working_size \(192\) must be at least crop_size \(224\)'),
+        ({'max_size': 0}, 'max_size must be a positive integer'),
+        ({'crop_size': 224, 'max_size': 192}, r'max_size \(192\) must be at least crop_size \(224\)'),
     ],
 )
 def test_values_the_network_cannot_take_are_refused_naming_the_field(changes, message):

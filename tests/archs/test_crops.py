@@ -71,6 +71,20 @@ def test_working_shape_sets_the_shorter_side_and_keeps_the_aspect_ratio(shape, w
     assert working_shape(*shape, working_size, crop_size=160) == expected
 
 
+@pytest.mark.parametrize(
+    'shape, expected',
+    [
+        ((768, 1024), (768, 1024)),  # at most max_size: scored as given
+        ((3000, 4000), (1152, 1536)),  # larger: the longer side shrunk to max_size
+        ((4000, 500), (1536, 192)),
+        ((100, 5000), (160, 8000)),  # a strip: its shorter side still raised to one crop
+    ],
+)
+def test_native_size_is_kept_up_to_max_size(shape, expected):
+    assert working_shape(*shape, None, crop_size=160, max_size=1536) == expected
+    assert working_shape(*shape, 192, crop_size=160, max_size=1536) == working_shape(*shape, 192, crop_size=160)
+
+
 def test_resize_is_a_no_op_at_the_working_size_and_antialiased_otherwise():
     x = torch.rand(1, 3, 192, 256)
     assert resize_to_working_size(x, 192, 160) is x

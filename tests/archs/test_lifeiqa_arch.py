@@ -1,6 +1,7 @@
 """Specification of the LifeIQA architecture (pyiqa_lifeiqa/archs/lifeiqa_arch.py)."""
 
 import socket
+import warnings
 
 import pytest
 import torch
@@ -297,11 +298,24 @@ def test_bad_input_raises_a_clear_error(tiny, x, message):
         tiny(x)
 
 
-def test_values_are_checked_when_scores_are_read_and_in_the_first_gradient_step():
+def test_scores_read_need_values_in_0_1_but_a_gradient_step_takes_any_finite_values():
     model = LifeIQA(**TINY).eval()
-    bad = torch.rand(1, 3, 96, 96) * 255
-    with pytest.raises(ValueError, match='divide 0-255 images by 255'):
-        model(bad.requires_grad_())  # the first loss call: a wrong scale is caught
+    with pytest.raises(ValueError, match=r'values in \[0, 1\], got .* \(divide 0-255 images by 255\)'):
+        model(torch.rand(1, 3, 96, 96) * 255)  # a score being read: refused
+    raw = torch.randn(2, 3, 96, 96, requires_grad=True)  # a restoration network's raw output, as a loss
+    model(raw).sum().backward()
+    assert torch.isfinite(raw.grad).all() and raw.grad.abs().sum() > 0
+
+
+def test_a_gradient_step_refuses_nan_and_warns_once_of_0_255_data_on_its_first_call():
+    model = LifeIQA(**TINY).eval()
+    with pytest.warns(UserWarning, match='divide 0-255 images by 255'):
+        model((torch.rand(1, 3, 96, 96) * 255).requires_grad_())
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # one warning, not one a step
+        model((torch.rand(1, 3, 96, 96) * 255).requires_grad_())
+    with pytest.raises(ValueError, match='NaN'):
+        LifeIQA(**TINY).eval()(torch.full((1, 3, 96, 96), float('nan'), requires_grad=True))
     nan = torch.full((1, 3, 96, 96), float('nan'))
     model(nan.clone().requires_grad_())  # later gradient steps: no device-to-host sync in each
     with pytest.raises(ValueError, match='NaN'):

@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image, ImageFilter
 
+from pyiqa_lifeiqa.data.photos import photo_part
 from pyiqa_lifeiqa.data.splits import make_splits, save_splits
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / 'benchmarks'
@@ -32,6 +33,7 @@ def load_script(name: str):
 accuracy = load_script('accuracy')
 baselines = sys.modules['baselines']
 default_model = load_script('default_model')
+multisize = load_script('multisize')
 restoration_loss = load_script('restoration_loss')
 score_throughput = load_script('score_throughput')
 speed = load_script('speed')
@@ -456,16 +458,8 @@ def test_restoration_figure_is_one_captioned_row_written_into_a_new_folder(tmp_p
     assert Image.open(path).size == (3 * 32, 32 + restoration_loss.CAPTION)
 
 
-def test_restoration_photographs_come_from_the_default_models_split_remade_from_the_photo_list():
-    test, val = (restoration_loss.default_model_split(part) for part in ('test', 'val'))
-    with open(RESULTS / 'default_model_photos_by_reference.csv', newline='') as f:
-        measured = sorted({r['ref_name'] for r in csv.DictReader(f) if r['metric'] == 'lifeiqa'})
-    assert test == measured  # the 46 photographs the default model was tested on
-    assert len(val) == 18 and not set(val) & set(test)
-
-
 def test_restoration_photographs_are_the_first_large_enough_of_a_part(tmp_path):
-    names = restoration_loss.default_model_split('val')
+    names = photo_part('val')
     for i, name in enumerate([*names[:3], 'not_held_out']):
         Image.new('RGB', (300, 260 if i != 1 else 100)).save(tmp_path / f'{name}.png')
     assert restoration_loss.split_photographs(tmp_path, 2, 256, 'val') == [
@@ -513,3 +507,44 @@ def test_speed_times_the_crops_the_paper_model_scores():
     assert torch.equal(speed.lifeiqa_crops(image), expected)
     square = torch.rand(1, 3, paper.crop_size, paper.crop_size)
     assert speed.lifeiqa_crops(square) is square
+
+
+def test_multisize_series_run_mildest_first_and_mark_the_everyday_levels(tmp_path):
+    clean = np.asarray(
+        Image.fromarray((np.random.default_rng(0).random((64, 96, 3)) * 255).astype(np.uint8)).filter(
+            ImageFilter.GaussianBlur(2)
+        )
+    )
+    for series in multisize.SERIES:
+        errors = [
+            np.abs(apply(clean, np.random.default_rng(1)).astype(float) - clean).mean() for apply in series.levels
+        ]
+        assert errors == sorted(errors), series.name
+        assert 1 <= series.mild < len(series.levels)
+
+
+def test_multisize_sizes_never_enlarge_and_native_only_beyond_1024():
+    photo = Image.new('RGB', (1280, 960))
+    assert multisize.at_size(photo, '512').size == (512, 384)
+    assert multisize.at_size(photo, 'native') is photo
+    assert multisize.at_size(Image.new('RGB', (800, 600)), '1024') is None
+    assert multisize.at_size(Image.new('RGB', (1024, 768)), 'native') is None
+
+
+def test_multisize_measures_count_clean_wins_overall_mild_and_per_series():
+    meta = pd.DataFrame(
+        {
+            'ref_name': ['a'] * 4 + ['b'] * 4,
+            'distortion': ['pristine', 'noise', 'noise', 'noise'] * 2,
+            'level': [0, 1, 2, 3] * 2,
+            'mild': [False, True, True, False] * 2,
+            'mos': [1.0, 0.8, 0.6, 0.2, 0.9, 0.7, 0.5, 0.1],
+        }
+    )
+    scores = np.array([5.0, 6.0, 4.0, 1.0, 5.0, 4.5, 3.0, 2.0])  # a's mild level 1 beats its clean version
+    overall, per_series = multisize.measure(scores, meta)
+    assert overall['pristine_wins'] == pytest.approx(5 / 6)
+    assert overall['clean_wins_mild'] == pytest.approx(3 / 4)
+    assert per_series == [
+        {'distortion': 'noise', 'clean_wins': pytest.approx(5 / 6), 'clean_wins_mild': 0.75, 'median_level_srcc': -1.0}
+    ]

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from pyiqa_lifeiqa.cli import main
-from pyiqa_lifeiqa.configs import METRIC_CONFIGS
+from pyiqa_lifeiqa.configs import available_metric_configs
 from pyiqa_lifeiqa.io import load_image
 from pyiqa_lifeiqa.scoring.scorer import BatchScorer
 
@@ -221,7 +221,14 @@ def test_unknown_metric_exits_2_listing_the_lifeiqa_metrics(lifeiqa_test_metric,
     err = capsys.readouterr().err
     assert "unknown metric 'no-such-metric'" in err
     listed = err.split('the lifeiqa metrics are: ')[1].split(' (')[0].split(', ')
-    assert listed == sorted([*METRIC_CONFIGS, lifeiqa_test_metric])
+    assert listed == sorted([*available_metric_configs(), lifeiqa_test_metric])
+
+
+def test_a_metric_without_weights_exits_2_pointing_to_lifeiqa_weights(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        score('lifeiqa-koniq', str(save_noise(tmp_path / 'a.png')))
+    assert exit_info.value.code == 2
+    assert "the weights of 'lifeiqa-koniq' were not found; `lifeiqa weights`" in capsys.readouterr().err
 
 
 def test_full_reference_metric_exits_2(tmp_path, capsys):

@@ -13,6 +13,7 @@ from pyiqa_lifeiqa.data.photos import (
     Photo,
     PhotoFetchError,
     fetch_photos,
+    photo_part,
     read_deb_members,
     read_photo_list,
     read_qt_resource,
@@ -165,3 +166,11 @@ def test_a_file_that_is_not_a_deb_is_named(tmp_path):
     fake.write_bytes(b'not an archive')
     with pytest.raises(PhotoFetchError, match='photos-a_1.0_all.deb'):
         read_deb_members(fake, ['/usr/share/a/dog.jpg'])
+
+
+def test_the_photographs_split_into_disjoint_train_val_and_test_parts():
+    parts = {part: photo_part(part) for part in ('train', 'val', 'test')}
+    assert {part: len(names) for part, names in parts.items()} == {'train': 165, 'val': 18, 'test': 46}
+    assert sorted(sum(parts.values(), [])) == sorted(photo.name for photo in read_photo_list())
+    with pytest.raises(ValueError, match="unknown part 'all'"):
+        photo_part('all')

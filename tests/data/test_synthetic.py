@@ -171,6 +171,28 @@ def test_crops_make_many_named_references_from_each_photograph(pristine_folder: 
         assert len(pickle.load(f)[1]['test']) > 0
 
 
+def test_photo_parts_keep_only_the_photographs_of_those_parts(tmp_path: Path) -> None:
+    from pyiqa_lifeiqa.data.photos import photo_part
+
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    chosen = [*photo_part('val')[:2], photo_part('train')[0], *photo_part('test')[:2]]
+    for index, name in enumerate(chosen):
+        Image.fromarray(np.full((*SIZE, 3), 40 * index + 20, np.uint8)).save(photos / f'{name}.png')
+    root = make_synthetic_dataset(
+        tmp_path / 'out',
+        images=photos,
+        photo_parts=['train', 'val'],
+        levels=1,
+        size=SIZE,
+        distortions=['gaussian_blur'],
+        metrics=['gmsd'],
+    )
+    assert sorted({row['ref_name'] for row in read_rows(root)}) == sorted(chosen[:3])  # no test photograph
+    with pytest.raises(ValueError, match="unknown part 'nope'"):
+        make_synthetic_dataset(tmp_path / 'none', images=photos, photo_parts=['nope'], size=SIZE)
+
+
 def test_missing_images_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match='does not exist'):
         make_synthetic_dataset(tmp_path / 'out', images=tmp_path / 'missing', size=SIZE)
@@ -221,6 +243,9 @@ def test_non_empty_output_folder_is_left_alone(pristine_folder: Path, tmp_path: 
         ({'workers': 0}, 'workers'),
         ({'crops': -1}, 'crops'),
         ({'vary_tone': True}, 'vary_tone needs crops'),
+        ({'scales': (384, 1536)}, 'scales needs crops'),
+        ({'crops': 1, 'scales': (1536, 384)}, r'scales must be \(least, most\)'),
+        ({'crops': 1, 'scales': (100, 1536)}, 'longer sides of at least'),
     ],
 )
 def test_bad_arguments_are_clear_errors(tmp_path: Path, kwargs: dict, message: str) -> None:

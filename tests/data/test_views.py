@@ -29,3 +29,18 @@ def test_toned_views_vary_exposure_contrast_and_colour_but_stay_clean_photograph
     grey = [np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]) for a in toned]
     assert 0 < sum(grey) < len(toned)
     assert not any(np.array_equal(a[..., 0], a[..., 1]) for a in plain)
+
+
+def test_scaled_views_are_patches_of_the_photograph_given_at_a_random_size_never_enlarged() -> None:
+    photo = Image.fromarray(np.tile(skimage.data.astronaut(), (4, 6, 1)))  # 2048 x 3072
+    views = [random_view(photo, (176, 176), np.random.default_rng(k), scales=(384, 1536)) for k in range(12)]
+    assert all(view.size == (176, 176) for view in views)  # the patch itself is never resized
+    # the astronaut's 512 px tile shrinks with the size the photograph is given at: finer texture, more edges
+    edges = [np.abs(np.diff(np.asarray(view, np.float32), axis=1)).mean() for view in views]
+    assert max(edges) > 1.5 * min(edges)
+    rows, cols = np.mgrid[0:250, 0:250]
+    coded = Image.fromarray(np.stack([cols, rows, np.zeros_like(rows)], axis=-1).astype(np.uint8))  # R, G = x, y
+    for k in range(5):  # smaller than the range: taken at its own size, a plain crop, perhaps mirrored
+        patch = np.asarray(random_view(coded, (176, 176), np.random.default_rng(k), scales=(384, 1536))).astype(int)
+        assert patch.shape == (176, 176, 3)
+        assert np.all(np.abs(np.diff(patch[..., 0], axis=1)) == 1) and np.all(np.diff(patch[..., 1], axis=0) == 1)

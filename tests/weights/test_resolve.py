@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from pyiqa_lifeiqa.weights import resolve
+from pyiqa_lifeiqa.weights import locate, resolve
 from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS, WeightSet
 from pyiqa_lifeiqa.weights.resolve import (
     WeightsChecksumError,
@@ -73,8 +73,8 @@ def test_search_order_is_env_dir_then_package_then_cache(weight_dirs, monkeypatc
 
 
 def test_default_set_is_the_shipped_file_with_its_registered_hash(monkeypatch):
-    monkeypatch.delenv(resolve.ENV_WEIGHTS_DIR, raising=False)
-    shipped = resolve.PACKAGE_WEIGHTS_DIR / 'lifeiqa_default.safetensors'
+    monkeypatch.delenv(locate.ENV_WEIGHTS_DIR, raising=False)
+    shipped = locate.PACKAGE_WEIGHTS_DIR / 'lifeiqa_default.safetensors'
     assert resolve_weight_file() == shipped  # found in the package and checked against size and sha256
     assert resolve_weight_file(None) == resolve_weight_file('lifeiqa')
     assert hashlib.sha256(shipped.read_bytes()).hexdigest() == WEIGHT_SETS['lifeiqa'].sha256

@@ -52,8 +52,8 @@ def test_the_bundled_examples_keep_their_order(scores):
 
 def test_a_copy_of_the_shipped_file_damaged_inside_its_tensors_is_refused_from_any_path(tmp_path):
     from pyiqa_lifeiqa.weights.checkpoint import CheckpointError
+    from pyiqa_lifeiqa.weights.locate import PACKAGE_WEIGHTS_DIR
     from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
-    from pyiqa_lifeiqa.weights.resolve import PACKAGE_WEIGHTS_DIR
 
     data = bytearray((PACKAGE_WEIGHTS_DIR / WEIGHT_SETS['lifeiqa'].filename).read_bytes())
     middle = len(data) // 2
