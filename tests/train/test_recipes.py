@@ -147,6 +147,8 @@ def test_the_default_model_recipe_trains_the_network_of_the_shipped_weight_set()
     assert not set(opt['network']) & set(LifeIQAConfig().to_dict())  # its fields are never listed again
     assert WEIGHT_SETS['lifeiqa'].recipe == 'default_model'
     assert 'fp16' not in opt['train'] and opt['train']['scheduler']['sched'] == 'cosine'
+    # it trains on crops of the size the weight set scores
+    assert opt['datasets']['train']['augment']['random_crop'] == WEIGHT_SETS['lifeiqa'].config.crop_size
 
 
 def test_the_robust_finetune_recipe_starts_from_the_shipped_weights_with_the_penalty_at_a_constant_lr(tmp_path):
