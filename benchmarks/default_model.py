@@ -41,7 +41,7 @@ import torch
 from pyiqa.metrics import calculate_plcc, calculate_srcc
 
 from pyiqa_lifeiqa import benchmark
-from pyiqa_lifeiqa.baselines import parameter_file
+from pyiqa_lifeiqa.classic_parameters import parameter_file
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 

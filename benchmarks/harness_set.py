@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from multisize import SIZES, at_size, gaussian_blur, gaussian_noise, jpeg
+from multisize import SIZES, gaussian_blur, gaussian_noise, jpeg
 from PIL import Image
 
 from pyiqa_lifeiqa.data.pristine import skimage_photo
@@ -55,7 +55,9 @@ def main() -> None:
     (args.out / 'images').mkdir(parents=True, exist_ok=True)
     rows = []
     for index, name in enumerate(PHOTOS):
-        clean = np.asarray(at_size(skimage_photo(name), '512'))
+        photo = skimage_photo(name)
+        scale = 512 / max(photo.size)  # chelsea (451 px) is enlarged a little
+        clean = np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.LANCZOS))
         Image.fromarray(clean).save(args.out / 'images' / f'{name}.png')
         rows.append({'image': f'{name}.png', 'mos': 3})
         for distortion, apply in LEVELS.items():

@@ -42,7 +42,7 @@ from pyiqa_lifeiqa.archs.crops import take_crops
 from pyiqa_lifeiqa.benchmark import provenance, write_results
 
 RESULTS = Path(__file__).resolve().parent / 'results'
-SIZES = {'224x224': (224, 224), '512x384': (384, 512)}  # WxH -> tensor (H, W)
+SIZES = {'224x224': (224, 224), '512x384': (384, 512), '1024x768': (768, 1024)}  # WxH -> tensor (H, W)
 # LifeIQAConfig's defaults are the paper configuration (Swin-B, 4 experts, top-2, 224 crops).
 PAPER = LifeIQAConfig()
 
@@ -98,6 +98,12 @@ class CachedFeatures(nn.Module):
         return self.cache[key]
 
 
+def default_variant(**fields) -> Callable[[torch.device], nn.Module]:
+    """The default model's network with ``fields`` changed (random weights): a candidate's cost."""
+    opts = {'type': 'LifeIQA', 'config': 'lifeiqa', 'backbone_pretrain': False, **fields}
+    return lambda device: build_network(opts).eval().to(device)
+
+
 def lifeiqa_head_only(device: torch.device) -> nn.Module:
     """Life-IQA whose backbone returns cached features: times cropping, normalisation and the head."""
     model = paper_lifeiqa(device)
@@ -114,6 +120,9 @@ MODELS: dict[str, Model] = {
     'topiq_nr': Model(metric('topiq_nr', pretrained=False, backbone_pretrain=False)),
     'musiq': Model(metric('musiq', pretrained=False)),
     'lifeiqa (default)': Model(metric('lifeiqa')),
+    'lifeiqa (default on lite1)': Model(default_variant(backbone='tf_efficientnet_lite1')),
+    'lifeiqa (default on lite2)': Model(default_variant(backbone='tf_efficientnet_lite2')),
+    'lifeiqa (default, crops of 224)': Model(default_variant(crop_size=224)),
 }
 
 

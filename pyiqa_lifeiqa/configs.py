@@ -13,9 +13,10 @@ from pyiqa_lifeiqa.weights.registry import WEIGHT_SETS
 
 
 def metric_config(name: str) -> dict:
-    """The ``DEFAULT_CONFIGS`` entry of the metric of weight set ``name``."""
+    """The ``DEFAULT_CONFIGS`` entry of the metric of weight set ``name``: ``LifeIQA(config=name,
+    pretrained=True)`` builds that weight set's network and loads its weights."""
     return {
-        'metric_opts': {'type': 'LifeIQA', 'config': name, 'pretrained': True, 'weight_set': name},
+        'metric_opts': {'type': 'LifeIQA', 'config': name, 'pretrained': True},
         'metric_mode': 'NR',
         'lower_better': False,
         'score_range': WEIGHT_SETS[name].score_range,

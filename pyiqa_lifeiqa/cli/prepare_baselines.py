@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pyiqa_lifeiqa.baselines import prepare_baselines
+    from pyiqa_lifeiqa.classic_parameters import prepare_baselines
 
     for name, path in prepare_baselines(args.out, args.archives).items():
         print(f'{name}: {path}')

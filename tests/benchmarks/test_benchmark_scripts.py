@@ -301,15 +301,15 @@ def test_default_model_measures_are_perfect_for_the_pseudo_mos_itself():
 
 
 def test_default_model_results_of_every_metric_have_the_same_columns(tmp_path, monkeypatch):
-    from pyiqa_lifeiqa import baselines
+    from pyiqa_lifeiqa import classic_parameters
     from pyiqa_lifeiqa.weights.resolve import resolve_weight_file, sha256sum
 
-    monkeypatch.setattr(baselines, 'pyiqa_cache_dir', lambda: tmp_path)
-    (tmp_path / baselines.NIQE_FILE).write_bytes(b'niqe parameters')
+    monkeypatch.setattr(classic_parameters, 'pyiqa_cache_dir', lambda: tmp_path)
+    (tmp_path / classic_parameters.NIQE_FILE).write_bytes(b'niqe parameters')
     traced = {m: default_model.traced(m, None, tmp_path / 'data') for m in ('lifeiqa', 'niqe', 'piqe')}
     assert list(traced['lifeiqa']) == list(traced['niqe']) == list(traced['piqe'])  # one CSV holds them all
     assert traced['lifeiqa']['weights_sha256'] == sha256sum(resolve_weight_file('lifeiqa'))
-    assert traced['niqe']['weights_sha256'] == sha256sum(tmp_path / baselines.NIQE_FILE)
+    assert traced['niqe']['weights_sha256'] == sha256sum(tmp_path / classic_parameters.NIQE_FILE)
     assert traced['piqe']['weights_sha256'] == 'none'
 
 

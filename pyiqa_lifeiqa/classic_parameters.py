@@ -66,9 +66,9 @@ BRISQUE_SOURCE = SourceArchive(
 
 def pyiqa_cache_dir() -> Path:
     """pyiqa's weight cache (``~/.cache/torch/hub/pyiqa`` unless ``TORCH_HOME`` says otherwise)."""
-    from pyiqa.utils.download_util import DEFAULT_CACHE_DIR
+    from pyiqa_lifeiqa.weights.locate import CACHE_DIR
 
-    return Path(DEFAULT_CACHE_DIR)
+    return CACHE_DIR
 
 
 def fetch_archive(source: SourceArchive, folder: Path) -> Path:

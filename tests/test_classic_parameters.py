@@ -1,4 +1,4 @@
-"""Specification of the offline NIQE / BRISQUE parameter files (pyiqa_lifeiqa/baselines.py).
+"""Specification of the offline NIQE / BRISQUE parameter files (pyiqa_lifeiqa/classic_parameters.py).
 
 The conversion is checked on small stand-ins written here in the archives' formats; the real
 archives give pyiqa's published calibration values (benchmarks/README.md, "Classic baselines").
@@ -12,8 +12,8 @@ import pytest
 import scipy.io
 import torch
 
-from pyiqa_lifeiqa import baselines
-from pyiqa_lifeiqa.baselines import (
+from pyiqa_lifeiqa import classic_parameters
+from pyiqa_lifeiqa.classic_parameters import (
     BaselineFetchError,
     SourceArchive,
     brisque_parameters,
@@ -92,8 +92,8 @@ def test_prepare_writes_files_that_pyiqa_s_niqe_and_brisque_load(tmp_path, monke
     mu = np.random.default_rng(0).random((1, 36))
     niqe_sha = archive(archives / 'n.tar.gz', 'n/params.npz', npz(mu_pris_param=mu, cov_pris_param=np.eye(36)))
     brisque_sha = archive(archives / 'b.tar.gz', 'b/allmodel', LIBSVM_MODEL)
-    monkeypatch.setattr(baselines, 'NIQE_SOURCE', SourceArchive('n==1', 'n.tar.gz', niqe_sha, 'n/params.npz'))
-    monkeypatch.setattr(baselines, 'BRISQUE_SOURCE', SourceArchive('b==1', 'b.tar.gz', brisque_sha, 'b/allmodel'))
+    monkeypatch.setattr(classic_parameters, 'NIQE_SOURCE', SourceArchive('n==1', 'n.tar.gz', niqe_sha, 'n/params.npz'))
+    monkeypatch.setattr(classic_parameters, 'BRISQUE_SOURCE', SourceArchive('b==1', 'b.tar.gz', brisque_sha, 'b/allmodel'))
     files = prepare_baselines(tmp_path / 'out', archives)
     assert np.array_equal(scipy.io.loadmat(files['niqe'])['mu_prisparam'], mu)
     coef, sv = torch.load(files['brisque'], weights_only=True)
@@ -110,13 +110,13 @@ def test_prepare_writes_files_that_pyiqa_s_niqe_and_brisque_load(tmp_path, monke
 
 def test_only_prepared_niqe_and_brisque_have_a_parameter_file(tmp_path):
     assert parameter_file('niqe', tmp_path) is None  # not prepared yet
-    (tmp_path / baselines.NIQE_FILE).write_bytes(b'x')
-    assert parameter_file('niqe', tmp_path) == tmp_path / baselines.NIQE_FILE
+    (tmp_path / classic_parameters.NIQE_FILE).write_bytes(b'x')
+    assert parameter_file('niqe', tmp_path) == tmp_path / classic_parameters.NIQE_FILE
     assert parameter_file('piqe', tmp_path) is None
 
 
 def test_an_archive_with_another_hash_is_refused(tmp_path, monkeypatch):
     (tmp_path / 'n.tar.gz').write_bytes(b'tampered')
-    monkeypatch.setattr(baselines, 'NIQE_SOURCE', SourceArchive('n==1', 'n.tar.gz', '0' * 64, 'n/params.npz'))
+    monkeypatch.setattr(classic_parameters, 'NIQE_SOURCE', SourceArchive('n==1', 'n.tar.gz', '0' * 64, 'n/params.npz'))
     with pytest.raises(BaselineFetchError, match='expected 0000'):
         prepare_baselines(tmp_path / 'out', tmp_path)
