@@ -35,7 +35,7 @@ LEVELS = {
 
 
 def data_opt(name: str, root: Path) -> dict:
-    """pyiqa's options of a ``GeneralNRDataset`` over ``root/images`` and ``root/meta_info.csv`` (every image tested)."""
+    """pyiqa's options of a ``GeneralNRDataset`` over ``root/images`` and ``root/meta_info.csv`` (all tested)."""
     return {
         name: {
             'name': name,

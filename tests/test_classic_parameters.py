@@ -93,7 +93,9 @@ def test_prepare_writes_files_that_pyiqa_s_niqe_and_brisque_load(tmp_path, monke
     niqe_sha = archive(archives / 'n.tar.gz', 'n/params.npz', npz(mu_pris_param=mu, cov_pris_param=np.eye(36)))
     brisque_sha = archive(archives / 'b.tar.gz', 'b/allmodel', LIBSVM_MODEL)
     monkeypatch.setattr(classic_parameters, 'NIQE_SOURCE', SourceArchive('n==1', 'n.tar.gz', niqe_sha, 'n/params.npz'))
-    monkeypatch.setattr(classic_parameters, 'BRISQUE_SOURCE', SourceArchive('b==1', 'b.tar.gz', brisque_sha, 'b/allmodel'))
+    monkeypatch.setattr(
+        classic_parameters, 'BRISQUE_SOURCE', SourceArchive('b==1', 'b.tar.gz', brisque_sha, 'b/allmodel')
+    )
     files = prepare_baselines(tmp_path / 'out', archives)
     assert np.array_equal(scipy.io.loadmat(files['niqe'])['mu_prisparam'], mu)
     coef, sv = torch.load(files['brisque'], weights_only=True)
