@@ -40,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import baselines  # noqa: E402, F401  (registers GAPLinearIQA and TopiqNRScratch in pyiqa's ARCH_REGISTRY)
 import numpy as np
 import torch
 from pyiqa import create_metric
@@ -47,14 +48,12 @@ from pyiqa.archs import build_network
 from pyiqa.data import build_dataset
 from pyiqa.train import train_pipeline
 from pyiqa.utils import get_root_logger, set_random_seed
+from results_io import provenance, write_results  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import baselines  # noqa: E402, F401  (registers GAPLinearIQA and TopiqNRScratch in pyiqa's ARCH_REGISTRY)
 
 import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: E402, F401  (registers LifeIQA)
 import pyiqa_lifeiqa.models.lifeiqa_model  # noqa: E402, F401  (registers LifeIQAModel)
-from pyiqa_lifeiqa.benchmark import evaluate, provenance, write_results  # noqa: E402
+from pyiqa_lifeiqa.benchmark import evaluate  # noqa: E402
 from pyiqa_lifeiqa.data.pseudo_mos import FR_METRICS  # noqa: E402
 from pyiqa_lifeiqa.data.synthetic import make_synthetic_dataset  # noqa: E402
 from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS  # noqa: E402

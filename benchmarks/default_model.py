@@ -39,6 +39,7 @@ import pandas as pd
 import pyiqa
 import torch
 from pyiqa.metrics import calculate_plcc, calculate_srcc
+from results_io import provenance, write_results
 
 from pyiqa_lifeiqa import benchmark
 from pyiqa_lifeiqa.classic_parameters import parameter_file
@@ -118,7 +119,7 @@ def traced(metric: str, weights: Path | None, data: Path) -> dict[str, str]:
     weight file or of NIQE's / BRISQUE's prepared parameters, else ``none`` (PIQE has no file)."""
     if weights is None:
         weights = resolve_weight_file(metric) if metric.startswith('lifeiqa') else parameter_file(metric)
-    return {'weights_sha256': 'none', **benchmark.provenance(weights=weights, dataset=data)}
+    return {'weights_sha256': 'none', **provenance(weights=weights, dataset=data)}
 
 
 def main() -> None:
@@ -154,11 +155,11 @@ def main() -> None:
     for key, value in result.items():
         print(f'{key:>18}: {value:.4f}' if isinstance(value, float) else f'{key:>18}: {value}')
     if args.csv:
-        benchmark.write_results([result], args.csv, trace, append=True)
+        write_results([result], args.csv, trace, append=True)
     if args.by_distortion:
         by_distortion = evaluate_by_distortion(np.asarray(scores), rows)
         rows_out = [{'metric': args.metric, **r} for r in by_distortion]
-        benchmark.write_results(rows_out, args.by_distortion, trace, append=True)
+        write_results(rows_out, args.by_distortion, trace, append=True)
         for r in sorted(by_distortion, key=lambda r: r['pristine_wins']):
             print(
                 f'{r["distortion"]:>20}: srcc {r["srcc"]:.3f}  level {r["median_level_srcc"]:.3f}'
@@ -167,7 +168,7 @@ def main() -> None:
 
     if args.by_reference:
         by_reference = evaluate_by_reference(np.asarray(scores), rows)
-        benchmark.write_results([{'metric': args.metric, **r} for r in by_reference], args.by_reference, trace)
+        write_results([{'metric': args.metric, **r} for r in by_reference], args.by_reference, trace)
         for r in sorted(by_reference, key=lambda r: r['srcc']):
             print(f'{r["ref_name"]:>20}: srcc {r["srcc"]:.3f}  pristine wins {r["pristine_wins"]:.3f}')
 

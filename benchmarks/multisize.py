@@ -47,9 +47,9 @@ import torch
 from default_model import evaluate, record_expert_shares, traced
 from PIL import Image, ImageOps
 from pyiqa.metrics import calculate_srcc
+from results_io import write_results
 from tqdm import tqdm
 
-from pyiqa_lifeiqa import benchmark
 from pyiqa_lifeiqa.data.photos import photo_part
 from pyiqa_lifeiqa.data.pseudo_mos import create_metrics, fuse_scores, score_against
 from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS
@@ -290,7 +290,7 @@ def main() -> None:
         print(f'{metric:>8}: Spearman of clean scores at 512 and 1024 px over {len(both)} photographs: {rho:.3f}')
     for path, rows in ((args.csv, summary), (args.by_distortion, by_series), (args.consistency, consistency)):
         if path:
-            benchmark.write_results(rows, path, {}, append=True)
+            write_results(rows, path, {}, append=True)
 
 
 if __name__ == '__main__':

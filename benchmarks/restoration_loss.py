@@ -46,9 +46,9 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageDraw
+from results_io import provenance, write_results
 from torch import nn
 
-from pyiqa_lifeiqa.benchmark import provenance, write_results
 from pyiqa_lifeiqa.data.photos import photo_part
 from pyiqa_lifeiqa.io import load_image
 from pyiqa_lifeiqa.losses import LifeIQALoss

@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 from PIL import Image
+from results_io import provenance, write_results
 
-from pyiqa_lifeiqa.benchmark import provenance, write_results
 from pyiqa_lifeiqa.io import find_image_files
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 

@@ -28,9 +28,8 @@ import torch
 from default_model import held_out_rows, traced  # benchmarks/ is on sys.path when run as a script
 from PIL import Image
 from pyiqa.metrics import calculate_srcc
+from results_io import write_results
 from torchvision.transforms.functional import to_tensor
-
-from pyiqa_lifeiqa.benchmark import write_results
 
 SIZES = (256, 512, 1024)
 

@@ -34,12 +34,12 @@ import pyiqa
 import timm
 import torch
 from pyiqa.archs import build_network
+from results_io import provenance, write_results
 from torch import nn
 
 import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: F401  (LifeIQA in pyiqa's ARCH_REGISTRY)
 from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.archs.crops import take_crops
-from pyiqa_lifeiqa.benchmark import provenance, write_results
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 SIZES = {'224x224': (224, 224), '512x384': (384, 512), '1024x768': (768, 1024)}  # WxH -> tensor (H, W)

@@ -57,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=30)
     args = parser.parse_args()
-    from pyiqa_lifeiqa.benchmark import provenance, write_results  # in this process only: not measured
+    from results_io import provenance, write_results  # in this process only: not measured
 
     traced = provenance()
     hook_import_us()  # warm the bytecode cache

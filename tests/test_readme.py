@@ -1,6 +1,9 @@
-"""The README's set-up commands are the ones CI runs."""
+"""The README's set-up commands are the ones CI runs, and its main command scores the bundled examples."""
 
+import csv
 from pathlib import Path
+
+from pyiqa_lifeiqa.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_COMMAND = 'pip install ".[test]" && HF_HUB_OFFLINE=1 python -m pytest'
@@ -14,7 +17,16 @@ def test_readme_and_ci_give_the_same_test_command():
     assert TEST_COMMAND in ci_lines
 
 
-def test_readme_main_command_scores_the_bundled_examples():
+def test_readme_main_command_scores_the_bundled_examples_clean_first(tmp_path, monkeypatch):
     readme = (ROOT / 'README.md').read_text()
     assert MAIN_COMMAND in readme.splitlines()
-    assert any((ROOT / 'examples' / 'images').glob('*.png'))
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / 'scores.csv'
+    assert main(['score', 'examples/images', '--output', str(out)]) == 0  # the command's second half
+    with open(out, newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(Path(row['path']).name for row in rows) == sorted(
+        p.name for p in (ROOT / 'examples' / 'images').glob('*.png')
+    )
+    best = max(rows, key=lambda row: float(row['score']))
+    assert Path(best['path']).name == 'coffee_clean.png'
