@@ -2,7 +2,8 @@
 
 Each photograph of a part of the photographs' split (``--part test``: the 46 never used to train or
 choose the default model) is given at several sizes: its longer side resized (Lanczos) to 384, 512
-and 1024 px, never enlarged, and at its native size where that is larger than 1024 px. At each size
+and 1024 px, never enlarged, and at its native size where that is above 1024 and at most 1536 px (the
+default model's ``max_size``: larger photographs it shrinks to 1536 px itself). At each size
 it is distorted, at that size, by the series of :data:`SERIES`, mildest first: Gaussian noise,
 JPEG, Gaussian blur, down-and-up resampling and a camera-like chain of blur, noise and JPEG, each
 with the mild levels people meet every day (noise sigma 3-10 of 255, JPEG quality 30-70, blur sigma
@@ -26,6 +27,7 @@ there (``<size>/scores_<metric>_<weights sha256[:12]>.csv``) and reused by later
 Usage:
     python benchmarks/multisize.py --photos PHOTOS/images --data datasets/multisize_test \\
         [--part test] [--metrics lifeiqa niqe brisque piqe] [--weights CKPT] [--working-size 192]
+        [--sizes 384 512 1024 native]
         [--csv benchmarks/results/multisize.csv] [--by-distortion benchmarks/results/multisize_by_distortion.csv]
         [--consistency benchmarks/results/multisize_consistency.csv]
 """
@@ -55,7 +57,7 @@ from pyiqa_lifeiqa.data.pseudo_mos import create_metrics, fuse_scores, score_aga
 from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS
 
 SIZES = ('384', '512', '1024', 'native')
-NATIVE_ABOVE = 1024  # native size is measured for photographs larger than the largest fixed size
+NATIVE_RANGE = (1024, 1536)  # native size: photographs above the largest fixed size, up to the model's max_size
 FR_BATCH = 4
 LABEL_METRICS = ('gmsd', 'nlpd')
 
@@ -125,10 +127,11 @@ def photographs(folder: Path, part: str) -> list[Path]:
 
 
 def at_size(photo: Image.Image, size: str) -> Image.Image | None:
-    """The photograph with its longer side at ``size`` px (None if that would enlarge it), or native."""
+    """The photograph with its longer side at ``size`` px (None if that would enlarge it), or native
+    (None outside :data:`NATIVE_RANGE`)."""
     longer = max(photo.size)
     if size == 'native':
-        return photo if longer > NATIVE_ABOVE else None
+        return photo if NATIVE_RANGE[0] < longer <= NATIVE_RANGE[1] else None
     target = int(size)
     if target > longer:
         return None
@@ -136,10 +139,10 @@ def at_size(photo: Image.Image, size: str) -> Image.Image | None:
     return photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.Resampling.LANCZOS)
 
 
-def write_dataset(photos: list[Path], root: Path, device: str) -> None:
-    """Render, label and write every size's images and ``meta_info.csv`` (skipped where already written)."""
+def write_dataset(photos: list[Path], root: Path, device: str, sizes: tuple[str, ...] = SIZES) -> None:
+    """Render, label and write each size's images and ``meta_info.csv`` (skipped where already written)."""
     scorers = create_metrics(LABEL_METRICS, device)
-    for size in SIZES:
+    for size in sizes:
         folder = root / size
         if (folder / 'meta_info.csv').is_file():
             continue
@@ -240,6 +243,7 @@ def main() -> None:
     parser.add_argument('--data', type=Path, required=True, help='folder for the rendered images (made once)')
     parser.add_argument('--part', choices=('test', 'val'), default='test')
     parser.add_argument('--metrics', nargs='+', default=['lifeiqa', 'niqe', 'brisque', 'piqe'])
+    parser.add_argument('--sizes', nargs='+', choices=SIZES, default=list(SIZES))
     parser.add_argument('--weights', type=Path, help='checkpoint for the lifeiqa metrics (pretrained_model_path)')
     parser.add_argument(
         '--working-size',
@@ -252,14 +256,14 @@ def main() -> None:
     parser.add_argument('--consistency', type=Path, help='append Spearman(clean scores at 512, at 1024 px)')
     args = parser.parse_args()
 
-    write_dataset(photographs(args.photos, args.part), args.data, args.device)
+    write_dataset(photographs(args.photos, args.part), args.data, args.device, tuple(args.sizes))
     summary, by_series, consistency = [], [], []
     for metric in args.metrics:
         ours = metric.startswith('lifeiqa')
         weights = args.weights if ours else None
         protocol = {'working_size': args.working_size, 'max_size': None} if ours and args.working_size else {}
         clean_scores = {}
-        for size in SIZES:
+        for size in args.sizes:
             folder = args.data / size
             trace = traced(metric, weights, folder)
             meta = pd.read_csv(folder / 'meta_info.csv')
@@ -275,6 +279,8 @@ def main() -> None:
                 f'(mild {overall["clean_wins_mild"]:.3f})  '
                 + ' '.join(f'{r["distortion"]} {r["clean_wins"]:.2f}/{r["clean_wins_mild"]:.2f}' for r in per_series)
             )
+        if not {'512', '1024'} <= set(clean_scores):
+            continue
         both = clean_scores['512'].index.intersection(clean_scores['1024'].index)
         rho = float(calculate_srcc(clean_scores['512'].loc[both], clean_scores['1024'].loc[both]))
         consistency.append(
@@ -289,7 +295,7 @@ def main() -> None:
         )
         print(f'{metric:>8}: Spearman of clean scores at 512 and 1024 px over {len(both)} photographs: {rho:.3f}')
     for path, rows in ((args.csv, summary), (args.by_distortion, by_series), (args.consistency, consistency)):
-        if path:
+        if path and rows:
             write_results(rows, path, {}, append=True)
 
 

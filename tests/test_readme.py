@@ -1,4 +1,5 @@
-"""The README's set-up commands are the ones CI runs, and its main command scores the bundled examples."""
+"""The README's set-up commands are the ones CI runs, and its main command scores the bundled examples
+(their scores and order: tests/weights/test_shipped_default_model.py)."""
 
 import csv
 from pathlib import Path
@@ -17,7 +18,7 @@ def test_readme_and_ci_give_the_same_test_command():
     assert TEST_COMMAND in ci_lines
 
 
-def test_readme_main_command_scores_the_bundled_examples_clean_first(tmp_path, monkeypatch):
+def test_readme_main_command_scores_every_bundled_example(tmp_path, monkeypatch):
     readme = (ROOT / 'README.md').read_text()
     assert MAIN_COMMAND in readme.splitlines()
     monkeypatch.chdir(ROOT)
@@ -28,5 +29,4 @@ def test_readme_main_command_scores_the_bundled_examples_clean_first(tmp_path, m
     assert sorted(Path(row['path']).name for row in rows) == sorted(
         p.name for p in (ROOT / 'examples' / 'images').glob('*.png')
     )
-    best = max(rows, key=lambda row: float(row['score']))
-    assert Path(best['path']).name == 'coffee_clean.png'
+    assert all(0.0 < float(row['score']) < 1.5 for row in rows)  # the default model's ~0-1 range

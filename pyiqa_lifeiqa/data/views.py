@@ -39,7 +39,7 @@ def random_view(
         vary_tone: Whether to change the tone as well.
 
     Returns:
-        The view, an RGB image (not yet resized to ``size``).
+        The view, an RGB image (``size`` itself with ``scales``; otherwise not yet resized to it).
     """
     height, width = size
     if scales is None:

@@ -46,8 +46,8 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='18a65d38b69d42d37b89462a06cc46e35d3a73475cc0d3f8728ae31e25488067',
-            size=15658504,
+            sha256='20588711a9630281b05016fb828a8027976cd16ac4408dfe8222cad987848413',
+            size=15658520,
             config=LifeIQAConfig(
                 backbone='tf_efficientnet_lite0',
                 embed_dim=128,

@@ -529,6 +529,7 @@ def test_multisize_sizes_never_enlarge_and_native_only_beyond_1024():
     assert multisize.at_size(photo, 'native') is photo
     assert multisize.at_size(Image.new('RGB', (800, 600)), '1024') is None
     assert multisize.at_size(Image.new('RGB', (1024, 768)), 'native') is None
+    assert multisize.at_size(Image.new('RGB', (1920, 1080)), 'native') is None  # shrunk by the model itself
 
 
 def test_multisize_measures_count_clean_wins_overall_mild_and_per_series():
