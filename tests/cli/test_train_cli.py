@@ -109,14 +109,18 @@ def test_trains_the_default_model_recipe_on_reference_groups(
 ):
     data_root = tmp_path / 'datasets'
     data_root.mkdir()
-    (data_root / 'photos_synthetic').symlink_to(tiny_nr_dataset)
+    data = data_root / 'photos_multiscale'  # the recipe's set, with its train/val split file
+    data.mkdir()
+    for name in ('images', 'meta_info.csv'):
+        (data / name).symlink_to(tiny_nr_dataset / name)
+    (data / 'splits_trainval.pkl').symlink_to(tiny_nr_dataset / 'splits.pkl')
     workdir = tmp_path / 'work'
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     tiny_network = yaml.safe_load(tiny_train_options.read_text())['network']
     tiny = [
         *(f'network:{k}={v}' for k, v in tiny_network.items()),
-        'network:working_size=40',  # the tiny images' own size (the recipe's is 192)
+        'network:working_size=40',  # the tiny images' own size
         'datasets:train:group_size=3',  # each tiny reference has 3 images
         'datasets:train:augment:random_crop=32',
         'datasets:train:batch_size_per_gpu=2',  # 2 groups: 6 images an iteration
@@ -132,10 +136,10 @@ def test_trains_the_default_model_recipe_on_reference_groups(
     ]
     assert main(['train', '--recipe', 'default_model', '--data-root', str(data_root), '--force_yml', *tiny]) == 0
     log = train_log(workdir)
-    assert 'Dataset [ReferenceGroupDataset] - photos_synthetic is built.' in log
+    assert 'Dataset [ReferenceGroupDataset] - photos_multiscale is built.' in log
     assert 'Total epochs: 2; iters: 10.' in log  # 9 training images of split 1 = 5 batches of 2 groups
     assert 'lr: 0.0005' in log
-    assert (workdir / 'experiments' / 'lifeiqa_default_photos' / 'models' / 'net_best.pth').is_file()
+    assert (workdir / 'experiments' / 'lifeiqa_default_multiscale' / 'models' / 'net_best.pth').is_file()
 
 
 def test_a_wrong_force_yml_key_is_a_usage_error_before_training(tiny_train_options, tmp_path, capsys, monkeypatch):
