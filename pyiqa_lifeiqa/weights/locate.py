@@ -46,12 +46,17 @@ def search_dirs() -> list[tuple[str, Path | None]]:
     ]
 
 
+def candidates(weight_set: WeightSet) -> list[tuple[str, Path | None]]:
+    """(place, the weight set's file there) in search order; the file is None where the place is not set."""
+    return [(label, None if folder is None else folder / weight_set.filename) for label, folder in search_dirs()]
+
+
 def available(weight_set: WeightSet) -> str | None:
     """Where the weight set's file can be had, unchecked: ``'<place>: <path>'`` for the first local
     file, ``'download: <url>'`` when it has a URL and downloads are allowed, None when neither."""
-    for label, folder in search_dirs():
-        if folder is not None and (folder / weight_set.filename).is_file():
-            return f'{label}: {folder / weight_set.filename}'
+    for label, file in candidates(weight_set):
+        if file is not None and file.is_file():
+            return f'{label}: {file}'
     if weight_set.url is not None and not offline_reason():
         return f'download: {weight_set.url}'
     return None

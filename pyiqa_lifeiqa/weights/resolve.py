@@ -155,11 +155,10 @@ def resolve_weight_file(weight_set: str | None = None, path: str | os.PathLike |
         return _explicit_file(path)
     ws = get_weight_set(weight_set or DEFAULT_WEIGHT_SET)
     looked = []
-    for label, directory in locate.search_dirs():
-        if directory is None:
+    for label, candidate in locate.candidates(ws):
+        if candidate is None:
             looked.append(f'{label}: not set')
             continue
-        candidate = directory / ws.filename
         if candidate.is_file():
             verify_file(candidate, ws)
             return candidate
