@@ -1,5 +1,6 @@
 """Shared pytest fixtures."""
 
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -162,3 +163,52 @@ def tiny_train_options(tiny_nr_dataset: Path, tmp_path: Path) -> Path:
     path = tmp_path / 'tiny_train.yml'
     path.write_text(yaml.safe_dump(opt))
     return path
+
+
+class ReportPage(HTMLParser):
+    """What a test reads of a ``lifeiqa score --report`` page: table rows, histogram counts, the worst and
+    best figures' texts, every URL."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.rows, self.counts, self.urls, self.sections = [], [], [], {}
+        self._cells, self._in_cell, self._section = None, False, None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ('src', 'href', 'action', 'data'):
+            if name in attrs:
+                self.urls.append(attrs[name])
+        if tag == 'div' and attrs.get('id') in ('worst', 'best'):
+            self._section = self.sections.setdefault(attrs['id'], [])
+        elif tag == 'figure' and self._section is not None:
+            self._section.append('')
+        elif tag == 'rect':
+            self.counts.append(int(attrs['data-count']))
+        elif tag == 'tr':
+            self._cells = []
+        elif tag == 'td':
+            self._in_cell = True
+            self._cells.append('')
+
+    def handle_endtag(self, tag):
+        if tag == 'td':
+            self._in_cell = False
+        elif tag == 'tr' and self._cells:
+            self.rows.append(self._cells)
+            self._cells = None
+        elif tag == 'div':
+            self._section = None
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self._cells[-1] += data
+        elif self._section is not None and self._section:
+            self._section[-1] += data
+
+
+@pytest.fixture
+def report_page() -> type[ReportPage]:
+    """``report_page(html_text)`` reads a report page (pyiqa_lifeiqa/visual/report.py)."""
+    return ReportPage

@@ -13,6 +13,8 @@ so that every score of an image comes from the same pixels.
    as many rows and columns as covering the image needs (more if ``min_crops`` asks for them).
    pyiqa's ``uniform_crop`` instead places crops on one diagonal-like pattern that can leave
    the bottom rows unseen.
+3. :func:`stride_positions` / :func:`spread_crop_scores`: for quality maps, crops every
+   ``stride`` pixels and each crop's score spread over the pixels it covers.
 """
 
 from __future__ import annotations
@@ -117,3 +119,43 @@ def take_crops(
         return random_crop(x, crop_size, 1), 1
     crops = cover_crops(x, crop_size, min_crops)
     return crops, crops.shape[0] // x.shape[0]
+
+
+def stride_positions(height: int, width: int, crop_size: int, stride: int) -> list[tuple[int, int]]:
+    """Top-left corners (row, column) of square crops every ``stride`` pixels, row by row.
+
+    The last row and column of crops sit flush with the bottom and right edges, so the crops
+    cover the image; with ``stride < crop_size`` they overlap.
+
+    Raises:
+        ValueError: ``stride`` is not in [1, ``crop_size``] (larger strides leave pixels that no
+            crop covers), or the image is smaller than one crop.
+    """
+    if not 1 <= stride <= crop_size:
+        raise ValueError(f'stride must be between 1 and the crop size {crop_size}, got {stride}')
+    if height < crop_size or width < crop_size:
+        raise ValueError(f'a {height}x{width} image is smaller than one {crop_size}x{crop_size} crop')
+
+    def starts(length: int) -> list[int]:
+        return sorted({*range(0, length - crop_size + 1, stride), length - crop_size})
+
+    return [(top, left) for top in starts(height) for left in starts(width)]
+
+
+def spread_crop_scores(
+    scores: torch.Tensor, positions: list[tuple[int, int]], shape: tuple[int, int], crop_size: int
+) -> torch.Tensor:
+    """A map (N, 1, H, W) in which each pixel is the mean score of the crops that cover it.
+
+    Args:
+        scores: (N, K), the score of crop k of image n, taken at ``positions[k]``.
+        positions: Top-left corners (row, column) of the K crops; together they cover ``shape``.
+        shape: (H, W) of the images the crops were taken from.
+        crop_size: Side of the square crops.
+    """
+    total = scores.new_zeros(scores.shape[0], 1, *shape)
+    count = scores.new_zeros(1, 1, *shape)
+    for k, (top, left) in enumerate(positions):
+        total[..., top : top + crop_size, left : left + crop_size] += scores[:, k].view(-1, 1, 1, 1)
+        count[..., top : top + crop_size, left : left + crop_size] += 1
+    return total / count

@@ -29,7 +29,13 @@ from timm.layers import Format, Mlp
 from torch import nn
 
 from pyiqa_lifeiqa.archs.config import SCORING_PROTOCOL, LifeIQAConfig
-from pyiqa_lifeiqa.archs.crops import take_crops
+from pyiqa_lifeiqa.archs.crops import (
+    crop_positions,
+    resize_to_working_size,
+    spread_crop_scores,
+    stride_positions,
+    take_crops,
+)
 from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
 from pyiqa_lifeiqa.weights.checkpoint import load_weights_into
 from pyiqa_lifeiqa.weights.registry import get_weight_set
@@ -503,8 +509,8 @@ class LifeIQA(nn.Module):
         )
         self.head = QualityHead(cfg.embed_dim, cfg.num_experts, cfg.top_k, dropout=dropout, balance_loss=balance_loss)
 
-        if load_weights:
-            load_weights_into(self, weight_set=weight_set, path=pretrained_model_path)
+        # the file the weights were read from, if any (reports name it with its sha256)
+        self.weights_file = load_weights_into(self, weight_set, pretrained_model_path) if load_weights else None
 
     def no_weight_decay(self) -> set[str]:
         """Parameters beyond biases and 1-D ones that take no weight decay (timm's convention):
@@ -585,3 +591,43 @@ class LifeIQA(nn.Module):
         crops, per_image = self.crop_policy(x, training=self.training)
         scores, aux = self.score_crop_sets(crops, [per_image] * x.shape[0])
         return (scores, aux) if return_aux else scores
+
+    def quality_map(self, x: torch.Tensor, stride: int | None = None, crops_per_batch: int = 32) -> torch.Tensor:
+        """Local quality: each pixel's score is the mean score of the crops that cover it.
+
+        The image is brought to the size it is scored at (the config's ``working_size`` and
+        ``max_size``), crops are taken there and scored as :meth:`forward` scores them, and the
+        map is resized back to the input's size. The scale is the metric's own.
+
+        Args:
+            x: RGB images (N, 3, H, W) in [0, 1].
+            stride: Pixels between crops, at most ``crop_size`` (smaller strides overlap and give
+                finer maps at more cost). None: the crops :meth:`forward` scores, so the image's
+                score is the mean of the crops' scores (not of the map, where crops overlap).
+            crops_per_batch: Crops per network call (bounds the memory for small strides).
+
+        Returns:
+            Local scores (N, 1, H, W).
+
+        Raises:
+            ValueError: Bad images (see :func:`prepare_input`) or a stride out of [1, ``crop_size``].
+        """
+        x = prepare_input(x, self.mean.dtype, check_values=False)
+        self.check_values(x)
+        cfg = self.config
+        scored = resize_to_working_size(x, cfg.working_size, cfg.crop_size, cfg.max_size)
+        shape = (scored.shape[-2], scored.shape[-1])
+        if stride is None:
+            positions = crop_positions(*shape, cfg.crop_size, cfg.test_sample)
+        else:
+            positions = stride_positions(*shape, cfg.crop_size, stride)
+        per_call = max(1, crops_per_batch // x.shape[0])
+        scores = []
+        for begin in range(0, len(positions), per_call):
+            batch = positions[begin : begin + per_call]
+            crops = torch.stack([scored[..., t : t + cfg.crop_size, c : c + cfg.crop_size] for t, c in batch], dim=1)
+            scores.append(self.score_crops((crops.flatten(0, 1) - self.mean) / self.std)[0].view(x.shape[0], -1))
+        local = spread_crop_scores(torch.cat(scores, dim=1), positions, shape, cfg.crop_size)
+        if shape == tuple(x.shape[-2:]):
+            return local
+        return F.interpolate(local, size=x.shape[-2:], mode='bilinear', align_corners=False)

@@ -11,6 +11,7 @@ import sys
 # does not import torch.
 SUBCOMMANDS = {
     'score': 'score',
+    'map': 'map',
     'convert': 'convert',
     'train': 'train',
     'train-splits': 'train_splits',

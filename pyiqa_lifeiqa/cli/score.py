@@ -65,6 +65,16 @@ def output_file(text: str) -> Path:
     return path
 
 
+def report_file(text: str) -> Path:
+    """argparse type: an .html file in an existing folder."""
+    path = Path(text)
+    if path.suffix.lower() not in ('.html', '.htm'):
+        raise argparse.ArgumentTypeError(f'must end in .html, got {text!r}')
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f'folder {str(path.parent)!r} does not exist')
+    return path
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         'score',
@@ -113,6 +123,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action='store_true',
         help='keep the scores already in --output (and in the rank files of an interrupted torchrun run) '
         'and score only the other files',
+    )
+    parser.add_argument(
+        '--report',
+        type=report_file,
+        help='also write a self-contained HTML page of the scored collection: histogram, the worst and best images '
+        'with their quality maps, a sortable table of every score (with --resume and under torchrun: of all scores)',
+    )
+    parser.add_argument(
+        '--report-n',
+        type=positive_int,
+        default=24,
+        help='images shown among the worst and among the best in --report (default: %(default)s)',
     )
     parser.set_defaults(func=run)
 
@@ -217,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
                 write_scores(((str(p), s) for p, s in merged.items()), args.output)
             if merged:
                 print_table(merged)
+            if args.report is not None:
+                write_report_file(args, merged, device)
             if skipped:
                 print(f'lifeiqa score: {skipped} file(s) skipped, {len(merged)} scored', file=sys.stderr)
             status = 1 if skipped else 0
@@ -230,6 +254,19 @@ def run(args: argparse.Namespace) -> int:
         return status
     finally:
         ranks.close()
+
+
+def write_report_file(args: argparse.Namespace, scores: dict[Path, float], device: torch.device) -> None:
+    """Write ``--report`` for the scores (a note on stderr instead if there are none)."""
+    import pyiqa
+
+    from pyiqa_lifeiqa.visual.report import write_report
+
+    if not scores:
+        print(f'lifeiqa score: no scores, so no report written to {args.report}', file=sys.stderr)
+        return
+    write_report(scores, args.report, pyiqa.create_metric(args.metric, device=device), n=args.report_n)
+    print(f'lifeiqa score: report of {len(scores)} images written to {args.report}', file=sys.stderr)
 
 
 def score_shard(

@@ -7,8 +7,8 @@ fields, blur angles, patch positions) come only from the generator, so a generat
 same way for every level of a series gives the same random pattern at growing strength.
 
 Parameters are in pixels and were tuned on 384x512 images (KADID-10k's size). The types follow
-KADID-10k (Lin et al., 2019) plus down-up resampling; the implementations are OpenCV, Pillow and
-numpy operations, not the KADID MATLAB code.
+KADID-10k (Lin et al., 2019) plus down-up resampling, JPEG at everyday qualities and composed
+chains; the implementations are OpenCV, Pillow and numpy operations, not the KADID MATLAB code.
 """
 
 from __future__ import annotations
@@ -205,6 +205,12 @@ def color_block(image: np.ndarray, t: float, rng: np.random.Generator) -> np.nda
 def jpeg(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
     """Pillow JPEG, quality 40 down to 3 (4:2:0 chroma subsampling)."""
     return _encode_decode(image, format='JPEG', quality=round(_geom(40.0, 3.0, t)))
+
+
+@_register('jpeg_mild')
+def jpeg_mild(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
+    """Pillow JPEG at the qualities photographs are saved with, 90 down to 40 (4:2:0 chroma subsampling)."""
+    return _encode_decode(image, format='JPEG', quality=round(_geom(90.0, 40.0, t)))
 
 
 @_register('jpeg2000')

@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from pyiqa_lifeiqa.archs.crops import cover_crops, crop_positions, resize_to_working_size, working_shape
+from pyiqa_lifeiqa.archs.crops import (
+    cover_crops,
+    crop_positions,
+    resize_to_working_size,
+    spread_crop_scores,
+    stride_positions,
+    working_shape,
+)
 
 
 def covered(height: int, width: int, crop: int, positions: list[tuple[int, int]]) -> torch.Tensor:
@@ -92,3 +99,29 @@ def test_resize_is_a_no_op_at_the_working_size_and_antialiased_otherwise():
     small = resize_to_working_size(checker.float().expand(1, 3, -1, -1), 192, 160)
     assert small.shape == (1, 3, 192, 256)
     assert torch.allclose(small, torch.full_like(small, 0.5), atol=0.02)  # averaged, not aliased
+
+
+@pytest.mark.parametrize('height, width, crop, stride', [(384, 512, 160, 160), (300, 451, 160, 48), (160, 170, 160, 1)])
+def test_strided_crops_step_by_the_stride_and_end_flush_with_the_bottom_right_corner(height, width, crop, stride):
+    positions = stride_positions(height, width, crop, stride)
+    rows = sorted({top for top, _ in positions})
+    cols = sorted({left for _, left in positions})
+    assert rows[0] == 0 and rows[-1] == height - crop and cols[0] == 0 and cols[-1] == width - crop
+    assert all(b - a <= stride for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b - a <= stride for a, b in zip(cols, cols[1:], strict=False))
+    assert len(positions) == len(rows) * len(cols) and covered(height, width, crop, positions).all()
+
+
+@pytest.mark.parametrize('stride, message', [(0, 'stride must be between 1'), (161, 'stride must be between 1')])
+def test_a_stride_that_would_leave_pixels_uncovered_is_refused(stride, message):
+    with pytest.raises(ValueError, match=message):
+        stride_positions(320, 320, 160, stride)
+
+
+def test_each_pixel_of_a_map_is_the_mean_score_of_the_crops_that_cover_it():
+    # crops of 2 on a 2x3 image at columns 0 and 1: the middle column is covered by both
+    scores = torch.tensor([[1.0, 3.0], [0.0, 10.0]])
+    local = spread_crop_scores(scores, [(0, 0), (0, 1)], (2, 3), 2)
+    assert local.shape == (2, 1, 2, 3)
+    assert local[0, 0].tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    assert local[1, 0, 0].tolist() == [0.0, 5.0, 10.0]

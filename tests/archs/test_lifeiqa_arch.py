@@ -384,3 +384,33 @@ def test_a_float64_tensor_scores_as_its_float32_copy(tiny):
     x = torch.rand(2, 3, 96, 96, dtype=torch.float64)
     with torch.no_grad():
         assert torch.equal(tiny(x), tiny(x.float()))
+
+
+def test_quality_map_spreads_the_scores_of_the_crops_that_forward_averages(tiny):
+    # the 4 crops of 224 that forward takes of a 448x448 image are its quadrants: each is one crop's score
+    x = torch.rand(2, 3, 448, 448, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        local = tiny.quality_map(x)
+        quadrants = [local[..., r : r + 224, c : c + 224] for r in (0, 224) for c in (0, 224)]
+        scores = torch.stack([q[:, 0, 0, 0] for q in quadrants], dim=1)
+        assert local.shape == (2, 1, 448, 448)
+        assert all(
+            torch.equal(q, s[:, None, None, None].expand_as(q)) for q, s in zip(quadrants, scores.T, strict=True)
+        )
+        assert torch.allclose(scores.mean(dim=1, keepdim=True), tiny(x), atol=1e-5)
+
+
+def test_quality_map_has_the_input_size_whatever_size_the_image_is_scored_at():
+    model = LifeIQA(**{**TINY, 'working_size': 256}).eval()
+    x = torch.rand(1, 3, 300, 500)
+    with torch.no_grad():
+        coarse, fine = model.quality_map(x), model.quality_map(x, stride=64, crops_per_batch=3)
+    assert coarse.shape == fine.shape == (1, 1, 300, 500)
+    assert torch.isfinite(fine).all() and fine.std() > 0
+
+
+def test_quality_map_refuses_what_forward_refuses_and_a_stride_beyond_the_crop(tiny):
+    with pytest.raises(ValueError, match=r'values in \[0, 1\]'):
+        tiny.quality_map(torch.full((1, 3, 224, 224), 2.0))
+    with pytest.raises(ValueError, match='stride must be between 1'):
+        tiny.quality_map(torch.rand(1, 3, 224, 300), stride=225)

@@ -164,6 +164,19 @@ def test_resume_takes_up_the_rank_files_of_an_interrupted_torchrun_run(lifeiqa_t
     assert sorted(p.name for p in tmp_path.iterdir()) == ['in', 'scores.json']  # the rank file is merged and gone
 
 
+def test_a_resumed_run_reports_every_score_old_and_new(lifeiqa_test_metric, tmp_path, report_page):
+    files = [str(save_noise(tmp_path / 'in' / f'{i}.png', seed=i)) for i in range(3)]
+    out, report = tmp_path / 'scores.csv', tmp_path / 'report.html'
+    out.write_text(f'path,score\n{files[1]},-1.0\n')  # a score no model gives: the worst
+    args = [str(tmp_path / 'in'), '--resume', '--output', str(out), '--report', str(report), '--report-n', '1']
+
+    assert score(lifeiqa_test_metric, *args) == 0
+
+    page = report_page(report.read_text())
+    assert sorted(row[1] for row in page.rows) == files and sum(page.counts) == 3
+    assert page.rows[0][1:] == [files[1], '-1.000000'] and page.sections['worst'][0].split()[-1] == files[1]
+
+
 def test_resume_refuses_an_output_that_is_not_a_score_file(lifeiqa_test_metric, tmp_path, capsys):
     out = tmp_path / 'scores.csv'
     out.write_text('image,mos\na.png,3\n')
@@ -246,6 +259,8 @@ def test_full_reference_metric_exits_2(tmp_path, capsys):
         (['--batch-size', '0'], 'must be at least 1'),
         (['--workers', '-1'], 'must be at least 0'),
         (['--resume'], '--resume needs --output'),
+        (['--report', 'report.pdf'], 'must end in .html'),
+        (['--report-n', '0'], 'must be at least 1'),
     ],
 )
 def test_bad_options_are_usage_errors(tmp_path, capsys, option, message):
@@ -273,7 +288,7 @@ def test_folder_without_images_exits_2(lifeiqa_test_metric, tmp_path, capsys):
     assert 'no image files found' in capsys.readouterr().err
 
 
-def test_torchrun_with_two_gloo_processes_gives_the_rows_of_one_process(tmp_path):
+def test_torchrun_with_two_gloo_processes_gives_the_rows_of_one_process(tmp_path, report_page):
     """Two CPU processes (gloo), each with its shard, merged by rank 0: the rows of a single-process run."""
     import os
     import subprocess
@@ -288,6 +303,7 @@ def test_torchrun_with_two_gloo_processes_gives_the_rows_of_one_process(tmp_path
 
     command = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2']
     command += ['-m', 'pyiqa_lifeiqa.cli', 'score', str(folder), '--device', 'cpu', '--output', str(merged)]
+    command += ['--report', str(tmp_path / 'report.html')]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, 'HF_HUB_OFFLINE': '1'})
 
     assert done.returncode == 1, done.stderr  # every rank exits with the job's status
@@ -299,4 +315,6 @@ def test_torchrun_with_two_gloo_processes_gives_the_rows_of_one_process(tmp_path
     assert '1 file(s) skipped, 5 scored' in done.stderr
     table = done.stdout.splitlines()
     assert table[0].split() == ['path', 'score'] and len(table) == 6  # printed once, by rank 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['images', 'merged.csv', 'single.csv']  # no rank files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['images', 'merged.csv', 'report.html', 'single.csv']
+    rows = report_page((tmp_path / 'report.html').read_text()).rows  # by rank 0, of the merged scores
+    assert sorted(row[1] for row in rows) == sorted(r['path'] for r in read_csv(single))

@@ -1,4 +1,4 @@
-"""The shipped default weights (pyiqa_lifeiqa/weights/files/lifeiqa_default.safetensors) on the bundled examples.
+"""The shipped default weights (pyiqa_lifeiqa/weights/files/lifeiqa_default.safetensors) on the bundled examples and maps.
 
 ``lifeiqa score examples/images`` (the README's main command) scores each distortion's strong version
 below its mild one. The scores are pinned to 1e-3 and their order with them. The order is not the ideal
@@ -73,3 +73,26 @@ def test_the_shipped_weights_score_under_a_protocol_the_caller_chooses(scores):
     with torch.no_grad():
         score = float(shrunk(str(EXAMPLES / 'coffee_clean.png')))
     assert 0 < score < 1.5 and abs(score - scores['coffee_clean']) > 1e-3  # scored otherwise, by the same weights
+
+
+@pytest.fixture(scope='module')
+def metric():
+    return pyiqa.create_metric('lifeiqa', device='cpu')
+
+
+@pytest.mark.parametrize('longer_side', [384, 512, 1024, 1536, 2048])  # 2048: shrunk to max_size 1536 to score
+def test_the_quality_map_is_lower_on_the_blurred_half_of_a_photograph(metric, longer_side):
+    import cv2
+    from skimage import data
+
+    photo = data.coffee()  # 400 x 600
+    scale = longer_side / max(photo.shape[:2])
+    size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
+    photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    half = photo.shape[1] // 2
+    photo[:, :half] = cv2.GaussianBlur(photo, (0, 0), 3)[:, :half]
+    with torch.no_grad():
+        local = metric.net.quality_map(torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255)
+    assert local.shape[-2:] == photo.shape[:2]
+    assert local[..., :half].mean() < local[..., half:].mean() - 0.02
+
