@@ -284,7 +284,6 @@ def training_options(name: str, head: Head, data: Path, split: int, setup: Setup
             # the loss of the default model's recipe (pyiqa_lifeiqa/recipes/default_model.yml)
             'mos_loss_opt': {'type': 'MSELoss', 'loss_weight': 1.0},
             'metric_loss_opt': {'type': 'RankLoss', 'loss_weight': 1.0},
-            'aux_loss': {'load_balance_weight': 0.01, 'router_z_weight': 0.001},
         },
         'val': {'val_freq': val_freq(setup), 'save_img': False, 'key_metric': 'srcc', 'metrics': METRICS},
         'logger': {

@@ -43,6 +43,7 @@ from results_io import provenance, write_results
 
 from pyiqa_lifeiqa import benchmark
 from pyiqa_lifeiqa.classic_parameters import parameter_file
+from pyiqa_lifeiqa.device import default_device
 from pyiqa_lifeiqa.weights.resolve import resolve_weight_file
 
 
@@ -129,7 +130,7 @@ def main() -> None:
     parser.add_argument('--weights', type=Path, help='checkpoint for the metric (its pretrained_model_path)')
     parser.add_argument('--split-index', type=int, default=1)
     parser.add_argument('--phase', choices=('test', 'val'), default='test', help='part of the split to measure')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', default=default_device())
     parser.add_argument('--csv', type=Path, help='append the result row to this CSV')
     parser.add_argument('--by-distortion', type=Path, help='append the measures per distortion type to this CSV')
     parser.add_argument('--by-reference', type=Path, help='write the measures per reference image to this CSV')

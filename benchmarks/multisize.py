@@ -54,6 +54,7 @@ from tqdm import tqdm
 
 from pyiqa_lifeiqa.data.photos import photo_part
 from pyiqa_lifeiqa.data.pseudo_mos import create_metrics, fuse_scores, score_against
+from pyiqa_lifeiqa.device import default_device
 from pyiqa_lifeiqa.io import IMAGE_EXTENSIONS
 
 SIZES = ('384', '512', '1024', 'native')
@@ -250,7 +251,7 @@ def main() -> None:
         type=int,
         help='lifeiqa metrics: resize every shorter side to this before cropping (the earlier protocol)',
     )
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', default=default_device())
     parser.add_argument('--csv', type=Path, help='append the measures per size and metric to this CSV')
     parser.add_argument('--by-distortion', type=Path, help='append the measures per size, metric and series')
     parser.add_argument('--consistency', type=Path, help='append Spearman(clean scores at 512, at 1024 px)')

@@ -31,6 +31,8 @@ from pyiqa.metrics import calculate_srcc
 from results_io import write_results
 from torchvision.transforms.functional import to_tensor
 
+from pyiqa_lifeiqa.device import default_device
+
 SIZES = (256, 512, 1024)
 
 
@@ -50,7 +52,7 @@ def main() -> None:
     parser.add_argument('--phase', default='test')
     parser.add_argument('--metric', default='lifeiqa')
     parser.add_argument('--working-size', nargs='+', default=['192', 'none'])
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', default=default_device())
     parser.add_argument('--csv', type=Path)
     args = parser.parse_args()
     trace = traced(args.metric, None, args.data)  # the tree as it was when the run started

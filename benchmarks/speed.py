@@ -40,6 +40,7 @@ from torch import nn
 import pyiqa_lifeiqa.archs.lifeiqa_arch  # noqa: F401  (LifeIQA in pyiqa's ARCH_REGISTRY)
 from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.archs.crops import take_crops
+from pyiqa_lifeiqa.device import default_device
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 SIZES = {'224x224': (224, 224), '512x384': (384, 512), '1024x768': (768, 1024)}  # WxH -> tensor (H, W)
@@ -251,7 +252,7 @@ def print_table(rows: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', default=default_device())
     parser.add_argument('--sizes', nargs='+', choices=list(SIZES), default=list(SIZES))
     parser.add_argument('--models', nargs='+', choices=list(MODELS), default=list(MODELS))
     parser.add_argument('--warmup', type=int, default=1, help='untimed calls per model first (>= 1)')

@@ -142,7 +142,6 @@ def tiny_train_options(tiny_nr_dataset: Path, tmp_path: Path) -> Path:
             'warmup_iter': -1,
             'grad_clip': 5.0,
             'mos_loss_opt': {'type': 'SmoothL1Loss', 'loss_weight': 1.0},
-            'aux_loss': {'load_balance_weight': 0.01, 'router_z_weight': 0.001},
         },
         'val': {
             'val_freq': 2,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pyiqa_lifeiqa.device import default_device
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -33,8 +35,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from pyiqa_lifeiqa.benchmark import csv_dataset_opts, pyiqa_dataset_opts, run_benchmark
 
     if not args.datasets and not args.dataset_csv:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     for csv_file in args.dataset_csv:
         opts = csv_dataset_opts(csv_file, args.image_root, args.split_file, args.split_index, args.phase)
         datasets[opts['name']] = opts
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = args.device or default_device()
     table = run_benchmark(args.metrics, datasets, device=device, csv_path=args.csv)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 
+from pyiqa_lifeiqa.device import default_device
+
 T = TypeVar('T')
 
 
@@ -55,7 +57,7 @@ class Ranks:
             ValueError: ``requested`` is not a device name, or CUDA is asked for but not available.
         """
         try:
-            device = torch.device(requested or ('cuda' if torch.cuda.is_available() else 'cpu'))
+            device = torch.device(requested or default_device())
         except RuntimeError as error:
             raise ValueError(f'--device {requested!r} is not a device: {error}') from None
         if device.type == 'cuda':

@@ -1,4 +1,4 @@
-"""The shipped default weights (pyiqa_lifeiqa/weights/files/lifeiqa_default.safetensors) on the bundled examples and maps.
+"""The shipped default weights (pyiqa_lifeiqa/weights/files/lifeiqa_default.safetensors): examples and maps.
 
 ``lifeiqa score examples/images`` (the README's main command) scores each distortion's strong version
 below its mild one. The scores are pinned to 1e-3 and their order with them. The order is not the ideal
@@ -95,4 +95,3 @@ def test_the_quality_map_is_lower_on_the_blurred_half_of_a_photograph(metric, lo
         local = metric.net.quality_map(torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255)
     assert local.shape[-2:] == photo.shape[:2]
     assert local[..., :half].mean() < local[..., half:].mean() - 0.02
-
