@@ -35,12 +35,12 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pyiqa
 import torch
 import torch.nn.functional as F
@@ -284,13 +284,10 @@ def measured(rows: list[dict]) -> list[str]:
 
 def summarise(rows: list[dict]) -> list[dict]:
     """Median of every measure per (task, form, method), over photographs."""
-    keys = dict.fromkeys((r['task'], r['form'], r['method']) for r in rows)
-    summary = []
-    for task, form, method in keys:
-        group = [r for r in rows if (r['task'], r['form'], r['method']) == (task, form, method)]
-        medians = {m: statistics.median(r[m] for r in group) for m in measured(rows)}
-        summary.append({'task': task, 'form': form, 'method': method, 'images': len(group), **medians})
-    return summary
+    keys = ['task', 'form', 'method']
+    groups = pd.DataFrame(rows).groupby(keys, sort=False)
+    summary = groups[measured(rows)].median().join(groups.size().rename('images')).reset_index()
+    return summary[[*keys, 'images', *measured(rows)]].to_dict('records')
 
 
 def paired(rows: list[dict]) -> list[dict]:
@@ -300,21 +297,20 @@ def paired(rows: list[dict]) -> list[dict]:
     scores above the clean photograph's Life-IQA score (and, beside it, those whose fidelity-only
     result already did), and gives the median PSNR change.
     """
-    by = {(r['task'], r['form'], r['method'], r['image']): r for r in rows}
-    keys = dict.fromkeys((r['task'], r['form'], r['method']) for r in rows if r['form'] != '-')
+    table = pd.DataFrame(rows)
+    fidelity = table[table['method'] == 'fidelity only'].set_index(['task', 'form', 'image']).sort_index()
+    clean = table[table['method'] == 'clean'].set_index(['task', 'image'])['lifeiqa'].sort_index()
+    terms = table[(table['form'] != '-') & (table['method'] != 'fidelity only')]
     out = []
-    for task, form, method in keys:
-        if method == 'fidelity only':
-            continue
-        images = [r['image'] for r in rows if (r['task'], r['form'], r['method']) == (task, form, method)]
-        pairs = [
-            (by[task, form, method, i], by[task, form, 'fidelity only', i], by[task, '-', 'clean', i]) for i in images
-        ]
-        row = {'task': task, 'form': form, 'method': method, 'images': len(pairs)}
-        row.update({f'better_{m}': sum(t[m] < f[m] for t, f, _ in pairs) for m in ('niqe', 'brisque', 'piqe')})
-        row['above_clean_lifeiqa'] = sum(t['lifeiqa'] > c['lifeiqa'] for t, _, c in pairs)
-        row['fidelity_only_above_clean_lifeiqa'] = sum(f['lifeiqa'] > c['lifeiqa'] for _, f, c in pairs)
-        row['median_psnr_change'] = statistics.median(t['psnr'] - f['psnr'] for t, f, _ in pairs)
+    for (task, form, method), term in terms.groupby(['task', 'form', 'method'], sort=False):
+        term = term.set_index('image')
+        base = fidelity.loc[(task, form)].loc[term.index]
+        above = clean.loc[task].loc[term.index]
+        row = {'task': task, 'form': form, 'method': method, 'images': len(term)}
+        row.update({f'better_{m}': int((term[m] < base[m]).sum()) for m in ('niqe', 'brisque', 'piqe')})
+        row['above_clean_lifeiqa'] = int((term['lifeiqa'] > above).sum())
+        row['fidelity_only_above_clean_lifeiqa'] = int((base['lifeiqa'] > above).sum())
+        row['median_psnr_change'] = float((term['psnr'] - base['psnr']).median())
         out.append(row)
     return out
 
