@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmark scripts' building blocks (accuracy, baselines, default_model, restoration_loss,
-score_throughput, speed)."""
+"""Smoke tests of the benchmark scripts' building blocks (accuracy and its modules, baselines, default_model,
+restoration_loss, score_throughput, speed)."""
 
 import csv
 import importlib.util
@@ -31,6 +31,10 @@ def load_script(name: str):
 
 
 accuracy = load_script('accuracy')
+accuracy_heads = load_script('accuracy_heads')
+accuracy_summary = load_script('accuracy_summary')
+accuracy_training = load_script('accuracy_training')
+costs = load_script('costs')
 baselines = sys.modules['baselines']
 default_model = load_script('default_model')
 multisize = load_script('multisize')
@@ -42,7 +46,7 @@ speed = load_script('speed')
 @pytest.fixture
 def tiny_setup():
     """Every head on a small backbone from scratch, with tiny widths, crops, images and budget."""
-    return accuracy.Setup(
+    return accuracy_heads.Setup(
         backbone='regnetx_002',
         backbone_pretrain=False,
         embed_dim=32,
@@ -81,7 +85,7 @@ def test_every_head_builds_from_its_pyiqa_options_and_scores_images(tiny_setup):
     from pyiqa.archs import build_network
 
     images = torch.rand(2, 3, *tiny_setup.image_size)
-    for name, head in accuracy.HEADS.items():
+    for name, head in accuracy_heads.HEADS.items():
         net = build_network(head.network(tiny_setup)).eval()
         with torch.no_grad():
             scores = net(images)
@@ -90,7 +94,7 @@ def test_every_head_builds_from_its_pyiqa_options_and_scores_images(tiny_setup):
 
 
 def test_lifeiqa_heads_share_width_and_differ_only_in_the_ablated_part(tiny_setup):
-    options = {name: accuracy.HEADS[name].network(tiny_setup) for name in accuracy.HEADS}
+    options = {name: accuracy_heads.HEADS[name].network(tiny_setup) for name in accuracy_heads.HEADS}
     lifeiqa = options['lifeiqa']
     assert lifeiqa['embed_dim'] == tiny_setup.embed_dim
     assert options['vanilla_decoder'] == {**lifeiqa, 'decoder': 'vanilla'}
@@ -99,7 +103,7 @@ def test_lifeiqa_heads_share_width_and_differ_only_in_the_ablated_part(tiny_setu
     assert options['topiq_nr']['inter_dim'] == tiny_setup.embed_dim
     assert {o.get('backbone', o.get('semantic_model_name')) for o in options.values()} == {tiny_setup.backbone}
     # the MoE auxiliary losses come with pyiqa_lifeiqa's training model; baselines use pyiqa's own
-    model_types = {name: head.model_type for name, head in accuracy.HEADS.items()}
+    model_types = {name: head.model_type for name, head in accuracy_heads.HEADS.items()}
     assert {name for name, kind in model_types.items() if kind == 'LifeIQAModel'} == {
         'lifeiqa',
         'vanilla_decoder',
@@ -169,14 +173,14 @@ def test_topiq_scratch_trains_backbone_batchnorm_unless_told_to_freeze_it():
 def test_costs_count_the_head_apart_from_the_backbone(tiny_setup):
     from pyiqa.archs import build_network
 
-    gap = accuracy.HEADS['gap_linear'].network(tiny_setup)
-    lifeiqa = accuracy.HEADS['lifeiqa'].network(tiny_setup)
-    total, head = accuracy.parameter_counts(gap, tiny_setup.backbone)
+    gap = accuracy_heads.HEADS['gap_linear'].network(tiny_setup)
+    lifeiqa = accuracy_heads.HEADS['lifeiqa'].network(tiny_setup)
+    total, head = costs.parameter_counts(gap, tiny_setup.backbone)
     assert head == 368 + 1  # regnetx_002's 368 features -> one score
-    assert accuracy.parameter_counts(lifeiqa, tiny_setup.backbone)[1] > head
-    assert accuracy.flops_per_crop(lifeiqa) > accuracy.flops_per_crop(gap) > 0
+    assert costs.parameter_counts(lifeiqa, tiny_setup.backbone)[1] > head
+    assert costs.flops_per_crop(lifeiqa) > costs.flops_per_crop(gap) > 0
     nets = {'gap': build_network(gap), 'lifeiqa': build_network(lifeiqa)}
-    latency = accuracy.latencies_ms(nets, tiny_setup.image_size, repeats=2)
+    latency = costs.latencies_ms(nets, tiny_setup.image_size, repeats=2)
     assert set(latency) == {'gap', 'lifeiqa'} and min(latency.values()) > 0
 
 
@@ -192,7 +196,7 @@ def test_run_trains_with_pyiqa_scores_classic_metrics_and_writes_csv_and_plot(ti
     # paired against Life-IQA split by split
     assert rows[0]['srcc_minus_lifeiqa_median'] == pytest.approx(rows[0]['srcc_median'] - rows[1]['srcc_median'])
     assert 'srcc_minus_lifeiqa_median' not in rows[1]
-    splits = accuracy.read_csv(out / 'acc_splits.csv')
+    splits = accuracy_summary.read_csv(out / 'acc_splits.csv')
     assert [(r['head'], r['split']) for r in splits] == [('gap_linear', '1'), ('lifeiqa', '1'), ('piqe', '1')]
     assert all(r['commit'] and r['dataset_meta_sha256'] for r in splits)
     assert (out / 'acc.csv').is_file() and (out / 'acc.png').stat().st_size > 0
@@ -202,7 +206,7 @@ def test_run_trains_with_pyiqa_scores_classic_metrics_and_writes_csv_and_plot(ti
     # resumed: the finished pairs are kept and not trained again
     before = checkpoint.stat().st_mtime_ns
     accuracy.train_and_test(['gap_linear', 'lifeiqa'], tiny_dataset, tiny_setup, work, out / 'acc_splits.csv', True)
-    assert accuracy.read_csv(out / 'acc_splits.csv') == splits
+    assert accuracy_summary.read_csv(out / 'acc_splits.csv') == splits
     assert checkpoint.stat().st_mtime_ns == before
     with open(tiny_dataset / 'meta_info.csv', 'a') as f:
         f.write('ref0_0.png,0.5\n')  # another dataset now: its rows cannot be resumed
@@ -216,12 +220,12 @@ def test_paired_differences_count_splits_and_give_a_sign_test():
         for head, values in (('lifeiqa', (0.5, 0.6, 0.7, 0.8, 0.9)), ('gap_linear', (0.6, 0.7, 0.8, 0.9, 1.0)))
         for split, value in enumerate(values, start=1)
     ]
-    paired = accuracy.paired_differences(rows, 'gap_linear')
+    paired = accuracy_summary.paired_differences(rows, 'gap_linear')
     assert paired['srcc_minus_lifeiqa_median'] == pytest.approx(0.1)
     assert paired['splits_above_lifeiqa'] == '5/5'
     assert paired['sign_test_p'] == pytest.approx(2 / 32)  # the smallest two-sided p that 5 splits can give
-    assert accuracy.paired_differences(rows, 'lifeiqa') == {}
-    assert accuracy.sign_test_p(2, 2) == 1.0
+    assert accuracy_summary.paired_differences(rows, 'lifeiqa') == {}
+    assert accuracy_summary.sign_test_p(2, 2) == 1.0
 
 
 def test_photo_sample_is_seeded_and_links_the_chosen_photographs(tmp_path):
@@ -230,14 +234,14 @@ def test_photo_sample_is_seeded_and_links_the_chosen_photographs(tmp_path):
     for index in range(6):
         Image.new('RGB', (8, 8)).save(photos / f'p{index}.png')
     (photos / 'notes.txt').write_text('not an image')
-    first = accuracy.photo_sample(photos, 3, 0, tmp_path / 'a')
-    again = accuracy.photo_sample(photos, 3, 0, tmp_path / 'b')
+    first = accuracy_training.photo_sample(photos, 3, 0, tmp_path / 'a')
+    again = accuracy_training.photo_sample(photos, 3, 0, tmp_path / 'b')
     chosen = (first / 'photos.txt').read_text().split()
     assert chosen == (again / 'photos.txt').read_text().split() and len(chosen) == 3
     assert sorted(p.name for p in first.glob('*.png')) == chosen
     assert all((first / name).resolve() == (photos / name).resolve() for name in chosen)
     with pytest.raises(SystemExit, match='has 6 images'):
-        accuracy.photo_sample(photos, 7, 0, tmp_path / 'c')
+        accuracy_training.photo_sample(photos, 7, 0, tmp_path / 'c')
 
 
 def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monkeypatch):
@@ -253,8 +257,8 @@ def test_report_only_rebuilds_the_summary_from_the_per_split_csv(tmp_path, monke
         }
         for s, v in ((1, 0.2), (2, 0.6), (3, 0.4))
     ]
-    accuracy.write_csv(splits, tmp_path / 'acc_splits.csv', {})
-    tiny = accuracy.Setup(
+    accuracy_summary.write_csv(splits, tmp_path / 'acc_splits.csv', {})
+    tiny = accuracy_heads.Setup(
         backbone='regnetx_002', backbone_pretrain=False, embed_dim=32, num_heads=4, crop_size=64, image_size=(64, 80)
     )
     monkeypatch.setattr(accuracy, 'Setup', lambda: tiny)  # main() builds the default Setup()
