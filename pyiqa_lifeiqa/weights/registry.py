@@ -46,7 +46,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='20588711a9630281b05016fb828a8027976cd16ac4408dfe8222cad987848413',
+            sha256='0e626076b55d1e5202f64c46faeebeb65a996a9a5355c6378a200af9c0103afc',
             size=15658520,
             config=LifeIQAConfig(
                 backbone='tf_efficientnet_lite0',
@@ -65,10 +65,11 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 "Default model, shipped in the package: the paper's head at width 128 on timm's "
                 'tf_efficientnet_lite0, fine-tuned from its ImageNet weights on synthetic distortions of real '
                 'photographs at the sizes people score (patches of photographs resized to 384-1536 px, pseudo-MOS '
-                'from gmsd, nlpd and vsi) with the default_model recipe; scores images at their own size (longer '
-                'side capped at 1536 px). See the README model card.'
+                'from gmsd, nlpd and vsi), first with the default_model recipe, then on new views with JPEG at '
+                'everyday qualities with default_model_stage2; scores images at their own size (longer side capped '
+                'at 1536 px). See the README model card.'
             ),
-            recipe='default_model',
+            recipe='default_model_stage2',
         ),
         WeightSet(
             name='lifeiqa-koniq',
