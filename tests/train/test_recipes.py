@@ -145,10 +145,22 @@ def test_the_default_model_recipe_trains_the_network_of_the_shipped_weight_set()
     opt = load_recipe('default_model')
     assert opt['network']['config'] == 'lifeiqa'
     assert not set(opt['network']) & set(LifeIQAConfig().to_dict())  # its fields are never listed again
-    assert WEIGHT_SETS['lifeiqa'].recipe == 'default_model'
     assert 'fp16' not in opt['train'] and opt['train']['scheduler']['sched'] == 'cosine'
     # it trains on crops of the size the weight set scores
     assert opt['datasets']['train']['augment']['random_crop'] == WEIGHT_SETS['lifeiqa'].config.crop_size
+
+
+def test_the_shipped_weights_are_the_second_stage_trained_from_the_first_on_new_views():
+    first, second = load_recipe('default_model'), load_recipe('default_model_stage2')
+    assert WEIGHT_SETS['lifeiqa'].recipe == 'default_model_stage2'
+    assert second['network'] == {
+        **first['network'],
+        'pretrained_model_path': './datasets/lifeiqa_default_stage1.safetensors',
+        'backbone_pretrain': False,
+    }
+    assert second['datasets']['train']['augment'] == first['datasets']['train']['augment']
+    assert second['datasets']['train']['meta_info_file'] == './datasets/photos_multiscale_s1/meta_info.csv'
+    assert second['train']['total_iter'] > 0 and second['name'] != first['name']
 
 
 def test_the_robust_finetune_recipe_starts_from_the_shipped_weights_with_the_penalty_at_a_constant_lr(tmp_path):
