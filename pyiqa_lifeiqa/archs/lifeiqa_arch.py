@@ -560,6 +560,13 @@ class LifeIQA(nn.Module):
             self._values_checked = True
             check_input_values(x, in_range=False)
 
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Images as the network takes them: checked, 3 channels of its dtype (:func:`prepare_input`),
+        their values checked as :meth:`check_values` says."""
+        x = prepare_input(x, self.mean.dtype, check_values=False)
+        self.check_values(x)
+        return x
+
     def score_crop_sets(self, crops: torch.Tensor, counts: list[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Score crops in [0, 1] that come from several images, ``counts[i]`` of them from image i.
 
@@ -586,8 +593,7 @@ class LifeIQA(nn.Module):
             Scores (N, 1), higher is better; with ``return_aux``, also a dict with
             ``load_balance`` and ``router_z``.
         """
-        x = prepare_input(x, self.mean.dtype, check_values=False)
-        self.check_values(x)
+        x = self.prepare(x)
         crops, per_image = self.crop_policy(x, training=self.training)
         scores, aux = self.score_crop_sets(crops, [per_image] * x.shape[0])
         return (scores, aux) if return_aux else scores
@@ -612,8 +618,7 @@ class LifeIQA(nn.Module):
         Raises:
             ValueError: Bad images (see :func:`prepare_input`) or a stride out of [1, ``crop_size``].
         """
-        x = prepare_input(x, self.mean.dtype, check_values=False)
-        self.check_values(x)
+        x = self.prepare(x)
         cfg = self.config
         scored = resize_to_working_size(x, cfg.working_size, cfg.crop_size, cfg.max_size)
         shape = (scored.shape[-2], scored.shape[-1])
