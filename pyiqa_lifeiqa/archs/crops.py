@@ -59,6 +59,16 @@ def resize_to_working_size(
     return F.interpolate(x, size=shape, mode='bilinear', align_corners=False, antialias=True)
 
 
+def scored_image(
+    x: torch.Tensor, crop_size: int, working_size: int | None = None, max_size: int | None = None
+) -> torch.Tensor:
+    """The image whose crops are scored: an input of exactly one crop as it is (:func:`take_crops`
+    takes it whole), any other resized by :func:`resize_to_working_size`."""
+    if x.shape[-2:] == (crop_size, crop_size):
+        return x
+    return resize_to_working_size(x, working_size, crop_size, max_size)
+
+
 def _grid(length: int, crop_size: int, count: int) -> list[int]:
     if count == 1:
         return [(length - crop_size) // 2]
@@ -113,7 +123,7 @@ def take_crops(
         The crops (N * K, C, crop_size, crop_size), image-major, and K, the crops per image.
     """
     if x.shape[-2:] == (crop_size, crop_size):
-        return x, 1
+        return x, 1  # whole (pyiqa's random_crop would enlarge it first)
     x = resize_to_working_size(x, working_size, crop_size, max_size)
     if training:
         return random_crop(x, crop_size, 1), 1

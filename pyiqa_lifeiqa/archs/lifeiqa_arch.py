@@ -31,7 +31,7 @@ from torch import nn
 from pyiqa_lifeiqa.archs.config import SCORING_PROTOCOL, LifeIQAConfig
 from pyiqa_lifeiqa.archs.crops import (
     crop_positions,
-    resize_to_working_size,
+    scored_image,
     spread_crop_scores,
     stride_positions,
     take_crops,
@@ -601,9 +601,10 @@ class LifeIQA(nn.Module):
     def quality_map(self, x: torch.Tensor, stride: int | None = None, crops_per_batch: int = 32) -> torch.Tensor:
         """Local quality: each pixel's score is the mean score of the crops that cover it.
 
-        The image is brought to the size it is scored at (the config's ``working_size`` and
-        ``max_size``), crops are taken there and scored as :meth:`forward` scores them, and the
-        map is resized back to the input's size. The scale is the metric's own.
+        The image is brought to the size it is scored at (:func:`~pyiqa_lifeiqa.archs.crops.scored_image`:
+        the config's ``working_size`` and ``max_size``), crops are taken there and scored as
+        :meth:`forward` scores them, and the map is resized back to the input's size. The scale is
+        the metric's own.
 
         Args:
             x: RGB images (N, 3, H, W) in [0, 1].
@@ -620,7 +621,7 @@ class LifeIQA(nn.Module):
         """
         x = self.prepare(x)
         cfg = self.config
-        scored = resize_to_working_size(x, cfg.working_size, cfg.crop_size, cfg.max_size)
+        scored = scored_image(x, cfg.crop_size, cfg.working_size, cfg.max_size)
         shape = (scored.shape[-2], scored.shape[-1])
         if stride is None:
             positions = crop_positions(*shape, cfg.crop_size, cfg.test_sample)

@@ -409,6 +409,14 @@ def test_quality_map_has_the_input_size_whatever_size_the_image_is_scored_at():
     assert torch.isfinite(fine).all() and fine.std() > 0
 
 
+def test_quality_map_of_one_crop_is_its_score_even_under_a_working_size():
+    model = LifeIQA(**{**TINY, 'working_size': 256}).eval()
+    x = torch.rand(1, 3, 224, 224)  # exactly one crop: scored whole, not resized to 256 first
+    with torch.no_grad():
+        local = model.quality_map(x)
+        assert torch.allclose(local, model(x).view(1, 1, 1, 1).expand_as(local), atol=1e-5)
+
+
 def test_quality_map_refuses_what_forward_refuses_and_a_stride_beyond_the_crop(tiny):
     with pytest.raises(ValueError, match=r'values in \[0, 1\]'):
         tiny.quality_map(torch.full((1, 3, 224, 224), 2.0))
