@@ -55,15 +55,14 @@ def run(args: argparse.Namespace) -> int:
 
     from pyiqa_lifeiqa.io import ImageReadError, load_image
     from pyiqa_lifeiqa.scoring.distributed import Ranks
-    from pyiqa_lifeiqa.visual.figure import quality_figure
+    from pyiqa_lifeiqa.visual.figure import quality_figure, require_quality_maps
 
     check_metric(args.metric)
     found, missing = find_files(args.paths)
     if not found and not missing:
         raise ValueError(f'no image files found in {", ".join(args.paths)}')
     metric = pyiqa.create_metric(args.metric, device=Ranks().device(args.device))
-    if not hasattr(metric.net, 'quality_map'):
-        raise ValueError(f'{args.metric!r} has no quality maps: they need a Life-IQA metric')
+    require_quality_maps(metric)
     args.out.mkdir(parents=True, exist_ok=True)
     skipped = [(path, 'no such file or folder') for path in missing]
     files = list(found)

@@ -97,6 +97,17 @@ def map_figure(
     return figure
 
 
+def has_quality_maps(metric: torch.nn.Module) -> bool:
+    """Whether a pyiqa metric's network draws quality maps (a Life-IQA network)."""
+    return hasattr(metric.net, 'quality_map')
+
+
+def require_quality_maps(metric: torch.nn.Module) -> None:
+    """Raise ValueError, naming the metric, unless it draws quality maps."""
+    if not has_quality_maps(metric):
+        raise ValueError(f'{metric.metric_name!r} has no quality maps: they need a Life-IQA metric')
+
+
 def quality_figure(
     metric: torch.nn.Module, image: torch.Tensor, name: str, stride: int | None = None
 ) -> tuple[float, Image.Image]:
@@ -114,8 +125,7 @@ def quality_figure(
     Raises:
         ValueError: The metric has no quality maps.
     """
-    if not hasattr(metric.net, 'quality_map'):
-        raise ValueError(f'{metric.metric_name!r} has no quality maps: they need a Life-IQA metric')
+    require_quality_maps(metric)
     image = image.to(metric.device)
     with torch.inference_mode():
         score = float(metric(image))

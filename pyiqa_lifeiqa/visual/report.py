@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from pyiqa_lifeiqa.io import ImageReadError, load_image
-from pyiqa_lifeiqa.visual.figure import colorize, score_limits, to_picture
+from pyiqa_lifeiqa.visual.figure import colorize, has_quality_maps, score_limits, to_picture
 
 TABLE_LIMIT = 20_000  # rows of the table; about 2 MB of HTML
 HISTOGRAM_BINS = 30
@@ -72,7 +72,7 @@ def image_cell(metric: torch.nn.Module, path: Path, score: float) -> str:
         pictures = f'<p class="missing">cannot be read now: {html.escape(str(error.reason))}</p>'
     else:
         pictures = f'<img src="{_data_uri(_thumbnail(to_picture(image)))}" alt="image">'
-        if hasattr(metric.net, 'quality_map'):
+        if has_quality_maps(metric):
             with torch.inference_mode():
                 local = metric.net.quality_map(image.to(metric.device))[0, 0].float().cpu().numpy()
             heat = Image.fromarray(colorize(local, score_limits(metric.score_range)))
@@ -162,6 +162,7 @@ def write_report(
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=scored.lower_better)
     values = np.array([score for _, score in ranked])
     worst, best = ranked[:n], ranked[::-1][:n]  # in a collection of fewer than 2n, some are both
+    cells = {path: image_cell(metric, path, score) for path, score in dict.fromkeys(worst + best)}
     shown = ranked[:table_limit]
     cut = (
         f'<p class="cut">The table shows the {len(shown):,} worst of {len(ranked):,} images; '
@@ -184,11 +185,11 @@ Weights: {html.escape(scored.weights)}.</p>
 max {values.max():.4f}.</p>
 <h2>Distribution</h2>
 {histogram_svg(values)}
-{_legend(scored.score_range) if hasattr(metric.net, 'quality_map') else ''}
+{_legend(scored.score_range) if has_quality_maps(metric) else ''}
 <h2>The {len(worst)} worst</h2>
-<div class="grid" id="worst">{''.join(image_cell(metric, path, score) for path, score in worst)}</div>
+<div class="grid" id="worst">{''.join(cells[path] for path, _ in worst)}</div>
 <h2>The {len(best)} best</h2>
-<div class="grid" id="best">{''.join(image_cell(metric, path, score) for path, score in best)}</div>
+<div class="grid" id="best">{''.join(cells[path] for path, _ in best)}</div>
 <h2>Every image</h2>
 {cut}
 <table id="scores"><thead><tr><th>rank</th><th>path</th><th>score</th></tr></thead>
