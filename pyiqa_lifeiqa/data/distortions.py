@@ -7,7 +7,7 @@ fields, blur angles, patch positions) come only from the generator, so a generat
 same way for every level of a series gives the same random pattern at growing strength.
 
 Parameters are in pixels and were tuned on 384x512 images (KADID-10k's size). The types follow
-KADID-10k (Lin et al., 2019) plus down-up resampling, JPEG at everyday qualities and composed
+KADID-10k (Lin et al., 2019) plus down-up resampling, JPEG and noise at everyday levels and composed
 chains; the implementations are OpenCV, Pillow and numpy operations, not the KADID MATLAB code.
 """
 
@@ -226,6 +226,12 @@ def jpeg2000(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarra
 def gaussian_noise(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
     """Additive white Gaussian noise, independent per channel, sigma 0.01 to 0.15."""
     return image + _geom(0.01, 0.15, t) * rng.standard_normal(image.shape, dtype=np.float32)
+
+
+@_register('noise_mild')
+def noise_mild(image: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
+    """Additive white Gaussian noise at the everyday levels of a camera sensor, sigma 0.008 to 0.04 (2 to 10 of 255)."""
+    return image + _geom(0.008, 0.04, t) * rng.standard_normal(image.shape, dtype=np.float32)
 
 
 @_register('color_noise')

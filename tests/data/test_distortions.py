@@ -86,3 +86,11 @@ def test_bad_input_is_a_clear_error(photo: np.ndarray) -> None:
         distort(photo.astype(np.float32), 'jpeg', 0.5, rng)
     with pytest.raises(ValueError, match='H x W x 3'):
         distort(photo[..., 0], 'jpeg', 0.5, rng)
+
+
+@pytest.mark.parametrize(('severity', 'sigma'), [(0.0, 2.0), (1.0, 10.2)])
+def test_everyday_noise_spans_a_sensors_levels(severity: float, sigma: float) -> None:
+    grey = np.full((256, 256, 3), 128, np.uint8)
+    noisy = distort(grey, 'noise_mild', severity, np.random.default_rng(0))
+    assert (noisy.astype(np.float64) - 128).std() == pytest.approx(sigma, rel=0.05)
+
