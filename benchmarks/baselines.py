@@ -2,7 +2,7 @@
 
 Both take Life-IQA's crops (:func:`~pyiqa_lifeiqa.archs.crops.take_crops`), normalise inputs
 with their backbone's own mean and std, and with ``backbone_pretrain`` start from the same
-offline ImageNet weights as ``LifeIQA`` (:data:`~pyiqa_lifeiqa.weights.backbones.BACKBONE_SOURCES`).
+offline ImageNet weights as ``LifeIQA`` (:func:`~pyiqa_lifeiqa.weights.backbones.create_backbone`).
 
 * :class:`GAPLinearIQA`: global average pooling of a timm backbone's last stage and one linear
   layer, the simplest head a backbone can have (for EfficientNet, timm's full model: its 1x1
@@ -21,36 +21,13 @@ from __future__ import annotations
 
 from functools import partial
 
-import timm
 import torch
-from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.archs.topiq_arch import CFANet
 from pyiqa.utils.registry import ARCH_REGISTRY
 from torch import nn
 
 from pyiqa_lifeiqa.archs.crops import take_crops
-from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
-
-
-def backbone_weights(model: nn.Module, name: str, pretrained: bool) -> nn.Module:
-    """Give the timm backbone ``model`` its ImageNet weights, offline, as ``LifeIQA`` does.
-
-    Only backbones whose weights ship in a pip package (:data:`BACKBONE_SOURCES`) can be
-    pretrained here; nothing is downloaded.
-    """
-    if pretrained:
-        if name not in BACKBONE_SOURCES:
-            raise ValueError(f'no offline ImageNet weights for {name!r}; use one of {sorted(BACKBONE_SOURCES)}')
-        load_backbone_weights(model, name)
-    return model
-
-
-def normalisation(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    """The input mean and std (1, 3, 1, 1) a timm backbone's weights were trained with."""
-    cfg = model.pretrained_cfg
-    mean = cfg.get('mean', IMAGENET_DEFAULT_MEAN)
-    std = cfg.get('std', IMAGENET_DEFAULT_STD)
-    return torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
+from pyiqa_lifeiqa.weights.backbones import create_backbone
 
 
 @ARCH_REGISTRY.register()
@@ -78,12 +55,11 @@ class GAPLinearIQA(nn.Module):
     ):
         super().__init__()
         self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
-        model = timm.create_model(backbone, pretrained=False, num_classes=0, global_pool='avg')
-        self.backbone = backbone_weights(model, backbone, backbone_pretrain)
+        built = create_backbone(backbone, backbone_pretrain, download=False, num_classes=0, global_pool='avg')
+        self.backbone = built.model
         self.fc = nn.Linear(self.backbone.num_features, 1)
-        mean, std = normalisation(self.backbone)
-        self.register_buffer('mean', mean, persistent=False)
-        self.register_buffer('std', std, persistent=False)
+        self.register_buffer('mean', built.mean, persistent=False)
+        self.register_buffer('std', built.std, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Score RGB images (N, 3, H, W) in [0, 1]; returns (N, 1)."""
@@ -125,8 +101,11 @@ class TopiqNRScratch(CFANet):
         super().__init__(
             use_ref=False, pretrained=False, backbone_pretrain=False, num_crop=1, crop_size=crop_size, **kwargs
         )
-        backbone_weights(self.semantic_model, self.semantic_model_name, backbone_pretrain)
-        self.default_mean, self.default_std = normalisation(self.semantic_model)
+        # CFANet builds its backbone without weights; the same backbone with them replaces its tensors
+        built = create_backbone(self.semantic_model_name, backbone_pretrain, download=False, features_only=True)
+        if backbone_pretrain:
+            self.semantic_model.load_state_dict(built.model.state_dict())
+        self.default_mean, self.default_std = built.mean, built.std
         self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
 
     def fix_bn(self, model: nn.Module) -> None:

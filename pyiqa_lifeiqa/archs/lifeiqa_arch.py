@@ -20,10 +20,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-import timm
 import torch
 import torch.nn.functional as F
-from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from pyiqa.utils.registry import ARCH_REGISTRY
 from timm.layers import Format, Mlp
 from torch import nn
@@ -36,9 +34,9 @@ from pyiqa_lifeiqa.archs.crops import (
     stride_positions,
     take_crops,
 )
-from pyiqa_lifeiqa.weights.backbones import BACKBONE_SOURCES, load_backbone_weights
+from pyiqa_lifeiqa.weights.backbones import create_backbone
 from pyiqa_lifeiqa.weights.checkpoint import load_weights_into
-from pyiqa_lifeiqa.weights.registry import get_weight_set
+from pyiqa_lifeiqa.weights.registry import resolve_config
 
 MIN_INPUT_SIZE = 16
 # How far outside [0, 1] an input whose scores are read may stray before it is refused: narrow
@@ -421,6 +419,13 @@ class LifeIQA(nn.Module):
     (ConvNeXt, EfficientNet) outputs both work. An input of exactly ``crop_size`` x
     ``crop_size`` is a crop already and is taken as is.
 
+    As in timm, building and loading are separate steps that the constructor only calls:
+    :func:`~pyiqa_lifeiqa.weights.registry.resolve_config` settles the network,
+    :func:`~pyiqa_lifeiqa.weights.backbones.create_backbone` makes the backbone with its input
+    normalisation (and ImageNet weights), the constructor builds the layers, and
+    :func:`~pyiqa_lifeiqa.weights.checkpoint.load_weights_into` loads a weight file through its
+    filter and checks.
+
     Args:
         config: The network: a config, a mapping of its fields, or a weight set's name (e.g.
             ``'lifeiqa'``), which takes that weight set's config and, with ``pretrained``, its
@@ -447,7 +452,7 @@ class LifeIQA(nn.Module):
 
     def __init__(
         self,
-        config: LifeIQAConfig | str | None = None,
+        config: LifeIQAConfig | Mapping[str, Any] | str | None = None,
         drop_path_rate: float = 0.1,
         dropout: float = 0.1,
         balance_loss: str = 'switch',
@@ -458,12 +463,7 @@ class LifeIQA(nn.Module):
         **fields: Any,
     ):
         super().__init__()
-        if isinstance(config, str):  # a weight set's network; with pretrained, its weights by default
-            weight_set = weight_set or config
-            config = get_weight_set(config).config
-        elif isinstance(config, Mapping):  # e.g. a config written out in an option file
-            config = LifeIQAConfig.from_dict(config)
-        self.config = (config or LifeIQAConfig()).updated(**fields)
+        self.config, weight_set = resolve_config(config, weight_set, **fields)
         # a scoring protocol asked for here holds for any weights loaded (see check_recorded_config)
         self.chosen_protocol = frozenset(fields) & set(SCORING_PROTOCOL)
         cfg = self.config
@@ -479,23 +479,19 @@ class LifeIQA(nn.Module):
         )
         load_weights = pretrained or pretrained_model_path is not None
 
-        offline_backbone = backbone_pretrain and not load_weights and cfg.backbone in BACKBONE_SOURCES
-        self.backbone = timm.create_model(
+        backbone = create_backbone(
             cfg.backbone,
-            pretrained=backbone_pretrain and not load_weights and not offline_backbone,
+            imagenet_weights=backbone_pretrain and not load_weights,
             features_only=True,
             out_indices=(-2, -1),
             # not every timm model accepts the argument: pass it only when it is used
             **({'drop_path_rate': drop_path_rate} if drop_path_rate else {}),
         )
-        if offline_backbone:
-            load_backbone_weights(self.backbone, cfg.backbone)
+        self.backbone = backbone.model
+        self.register_buffer('mean', backbone.mean, persistent=False)
+        self.register_buffer('std', backbone.std, persistent=False)
         self.channels_last = Format(getattr(self.backbone, 'output_fmt', Format.NCHW)) == Format.NHWC
         mem_ch, glob_ch = self.backbone.feature_info.channels()[-2:]
-        normalisation = self.backbone.pretrained_cfg
-        for name, default in (('mean', IMAGENET_DEFAULT_MEAN), ('std', IMAGENET_DEFAULT_STD)):
-            value = torch.tensor(normalisation.get(name, default)).view(1, 3, 1, 1)
-            self.register_buffer(name, value, persistent=False)
 
         self.memory_proj = nn.Linear(mem_ch, cfg.embed_dim)
         self.global_proj = nn.Conv2d(glob_ch, cfg.embed_dim, kernel_size=1)

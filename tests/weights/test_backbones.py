@@ -15,6 +15,7 @@ from pyiqa_lifeiqa.weights import backbones
 from pyiqa_lifeiqa.weights.backbones import (
     BACKBONE_SOURCES,
     BackboneWeightsError,
+    create_backbone,
     efficientnet_pytorch_filter,
     load_backbone_weights,
     source_file,
@@ -92,3 +93,22 @@ def test_weights_that_do_not_fit_the_backbone_are_refused(monkeypatch):
     monkeypatch.setitem(backbones.BACKBONE_SOURCES, LITE0, broken)
     with pytest.raises(BackboneWeightsError, match=r'1 missing tensors \[.conv_stem.weight.\], 1 shape mismatches'):
         load_backbone_weights(timm.create_model(LITE0), LITE0)
+
+
+def test_a_backbone_comes_with_the_normalisation_of_its_weights(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError('network access attempted')
+
+    monkeypatch.setattr(socket.socket, 'connect', refuse)
+    lite = create_backbone(LITE0, imagenet_weights=True, features_only=True)
+    assert lite.mean.shape == (1, 3, 1, 1)
+    assert lite.mean.flatten().tolist() == list(BACKBONE_SOURCES[LITE0].mean)  # the offline source's
+    assert lite.std.flatten().tolist() == list(BACKBONE_SOURCES[LITE0].std)
+    reference = timm.create_model(LITE0, features_only=True)
+    load_backbone_weights(reference, LITE0)
+    assert all(torch.equal(v, reference.state_dict()[k]) for k, v in lite.model.state_dict().items())
+    # without an offline source: timm's pretrained config (ImageNet's statistics for a ResNet)
+    resnet = create_backbone('resnet18', features_only=True)
+    assert resnet.mean.flatten().tolist() == pytest.approx([0.485, 0.456, 0.406])
+    with pytest.raises(ValueError, match="no offline ImageNet weights for 'resnet18'"):
+        create_backbone('resnet18', imagenet_weights=True, download=False)

@@ -8,7 +8,7 @@ import pytest
 
 from pyiqa_lifeiqa.archs.config import LifeIQAConfig
 from pyiqa_lifeiqa.configs import METRIC_CONFIGS
-from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, WEIGHT_SETS, get_weight_set
+from pyiqa_lifeiqa.weights.registry import DEFAULT_WEIGHT_SET, WEIGHT_SETS, get_weight_set, resolve_config
 
 
 def test_each_set_has_a_file_name_of_its_own_in_safetensors_and_the_default_is_one_of_them():
@@ -44,6 +44,18 @@ def test_each_metric_names_its_weight_set_as_its_network():
 def test_unknown_set_raises_value_error_listing_known_sets():
     with pytest.raises(ValueError, match=r"unknown weight set 'nope'.*lifeiqa, lifeiqa-koniq"):
         get_weight_set('nope')
+
+
+def test_a_weight_sets_name_gives_its_network_and_its_weights_unless_others_are_named():
+    default = WEIGHT_SETS[DEFAULT_WEIGHT_SET]
+    assert resolve_config(DEFAULT_WEIGHT_SET) == (default.config, DEFAULT_WEIGHT_SET)
+    assert resolve_config(DEFAULT_WEIGHT_SET, 'mine') == (default.config, 'mine')
+    smaller = default.config.updated(max_size=512)
+    assert resolve_config(DEFAULT_WEIGHT_SET, max_size=512) == (smaller, DEFAULT_WEIGHT_SET)
+    assert resolve_config(default.config.to_dict()) == (default.config, None)  # a config written out
+    assert resolve_config(None, embed_dim=96) == (LifeIQAConfig(embed_dim=96), None)  # the paper's, changed
+    with pytest.raises(ValueError, match="unknown weight set 'nope'"):
+        resolve_config('nope')
 
 
 def test_registry_imports_without_torch():
