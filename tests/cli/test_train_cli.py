@@ -66,8 +66,8 @@ def test_auto_resume_after_a_kill_continues_from_the_last_saved_state(tiny_train
 def test_lists_the_shipped_recipes(capsys):
     assert main(['train', '--list-recipes']) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    expected = 'csiq default_model default_model_stage2 flive kadid10k koniq10k live livec robust_finetune spaq'
-    expected = [*expected.split(), 'synthetic', 'tid2013']
+    stages = 'default_model default_model_stage2 default_model_stage3'
+    expected = f'csiq {stages} flive kadid10k koniq10k live livec robust_finetune spaq synthetic tid2013'.split()
     assert names == expected
 
 

@@ -150,16 +150,23 @@ def test_the_default_model_recipe_trains_the_network_of_the_shipped_weight_set()
     assert opt['datasets']['train']['augment']['random_crop'] == WEIGHT_SETS['lifeiqa'].config.crop_size
 
 
-def test_the_shipped_weights_are_the_second_stage_trained_from_the_first_on_new_views():
-    first, second = load_recipe('default_model'), load_recipe('default_model_stage2')
-    assert WEIGHT_SETS['lifeiqa'].recipe == 'default_model_stage2'
+@pytest.mark.parametrize(
+    ('earlier', 'later', 'start', 'views'),
+    [
+        ('default_model', 'default_model_stage2', 'lifeiqa_default_stage1', 'photos_multiscale_s1'),
+        ('default_model_stage2', 'default_model_stage3', 'lifeiqa_default_stage2', 'photos_multiscale_s2'),
+    ],
+)
+def test_each_later_stage_trains_the_earlier_stages_weights_further_on_new_views(earlier, later, start, views):
+    first, second = load_recipe(earlier), load_recipe(later)
     assert second['network'] == {
         **first['network'],
-        'pretrained_model_path': './datasets/lifeiqa_default_stage1.safetensors',
+        'pretrained_model_path': f'./datasets/{start}.safetensors',
         'backbone_pretrain': False,
     }
     assert second['datasets']['train']['augment'] == first['datasets']['train']['augment']
-    assert second['datasets']['train']['meta_info_file'] == './datasets/photos_multiscale_s1/meta_info.csv'
+    assert second['datasets']['train']['meta_info_file'] == f'./datasets/{views}/meta_info.csv'
+    assert second['datasets']['val']['meta_info_file'] == f'./datasets/{views}/meta_info.csv'
     assert second['train']['total_iter'] > 0 and second['name'] != first['name']
 
 
@@ -201,3 +208,8 @@ def test_bases_are_not_listed_nor_run_and_a_cycle_of_bases_is_refused(tmp_path, 
     monkeypatch.setattr(recipes, 'RECIPES_DIR', tmp_path)
     with pytest.raises(ValueError, match='recipe bases form a cycle: a -> b -> a'):
         load_recipe('a')
+
+
+def test_every_weight_set_that_names_a_recipe_names_a_shipped_one():
+    named = {weights.recipe for weights in WEIGHT_SETS.values() if weights.recipe}
+    assert named and named <= set(list_recipes())
