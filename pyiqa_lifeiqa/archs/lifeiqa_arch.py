@@ -16,7 +16,7 @@ with a graph convolution (GCN) and then cross-attends to the memory. A mixture-o
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -407,6 +407,35 @@ def check_input_values(x: torch.Tensor, in_range: bool = True) -> None:
         )
 
 
+def prepare_crops(
+    x: torch.Tensor,
+    crop_policy: Callable[..., tuple[torch.Tensor, int]],
+    dtype: torch.dtype = torch.float32,
+    check: Callable[[torch.Tensor], None] = check_input_values,
+    training: bool = False,
+) -> tuple[torch.Tensor, int]:
+    """The crops a Life-IQA network scores of images ``x``: the one preparation of
+    :meth:`LifeIQA.forward` and of the CLI's data loader workers (picklable with its arguments).
+
+    Args:
+        x: Images (N, C, H, W) in [0, 1].
+        crop_policy: The network's ``crop_policy``.
+        dtype: The network's floating-point type.
+        check: Checks the values of the prepared images (:func:`check_input_values`, or the
+            network's grad-mode-aware :meth:`LifeIQA.check_values`).
+        training: Random crops (training) instead of covering ones.
+
+    Returns:
+        The crops (N * K, 3, crop_size, crop_size) in [0, 1] and K, the number per image.
+
+    Raises:
+        TypeError, ValueError: Bad images (see :func:`prepare_input`).
+    """
+    x = prepare_input(x, dtype, check_values=False)
+    check(x)
+    return crop_policy(x, training=training)
+
+
 @ARCH_REGISTRY.register()
 class LifeIQA(nn.Module):
     """Life-IQA: a GCN-enhanced query decoder with a mixture-of-experts head.
@@ -589,8 +618,7 @@ class LifeIQA(nn.Module):
             Scores (N, 1), higher is better; with ``return_aux``, also a dict with
             ``load_balance`` and ``router_z``.
         """
-        x = self.prepare(x)
-        crops, per_image = self.crop_policy(x, training=self.training)
+        crops, per_image = prepare_crops(x, self.crop_policy, self.mean.dtype, self.check_values, self.training)
         scores, aux = self.score_crop_sets(crops, [per_image] * x.shape[0])
         return (scores, aux) if return_aux else scores
 

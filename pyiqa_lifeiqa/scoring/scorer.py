@@ -1,11 +1,11 @@
 """Scoring batches of decoded files with a pyiqa metric.
 
 For a Life-IQA metric the data loader workers do everything but the network: they check each
-image and take its crops (the arch's ``crop_policy``), so the crops of a whole batch of images,
-whatever their sizes, go through the network in one forward pass
+image and take its crops as the arch's ``forward`` does
+(:func:`~pyiqa_lifeiqa.archs.lifeiqa_arch.prepare_crops`), so the crops of a whole batch of
+images, whatever their sizes, go through the network in one forward pass
 (:meth:`~pyiqa_lifeiqa.archs.lifeiqa_arch.LifeIQA.score_crop_sets`). Any other no-reference
-metric gets whole images, scored together where they share a size.
-"""
+metric gets whole images, scored together where they share a size."""
 
 from __future__ import annotations
 
@@ -17,16 +17,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA, prepare_input
+from pyiqa_lifeiqa.archs.lifeiqa_arch import LifeIQA, prepare_crops
 from pyiqa_lifeiqa.scoring.files import DecodedFile, ImageFiles, Prepare, file_loader
 
 # what scoring a batch gives each file: its score, or why it could not be scored
 Outcome = float | str
-
-
-def lifeiqa_crops(image: torch.Tensor, crop_policy: Callable, dtype: torch.dtype) -> torch.Tensor:
-    """The crops (K, 3, crop, crop) a Life-IQA network scores of one image (1, C, H, W)."""
-    return crop_policy(prepare_input(image, dtype))[0]
 
 
 class BatchScorer:
@@ -49,7 +44,7 @@ class BatchScorer:
         """What each data loader worker does to a decoded image (picklable), or None."""
         if self.net is None:
             return None
-        return partial(lifeiqa_crops, crop_policy=self.net.crop_policy, dtype=self.net.mean.dtype)
+        return partial(_crops_only, crop_policy=self.net.crop_policy, dtype=self.net.mean.dtype)
 
     def __call__(self, batch: list[DecodedFile]) -> list[Outcome]:
         """Score a batch; a file that failed to decode keeps its error, and if scoring the batch
@@ -109,3 +104,8 @@ class BatchScorer:
 
 def _finite(score: float) -> Outcome:
     return score if math.isfinite(score) else f'the metric gave a non-finite score ({score})'
+
+
+def _crops_only(image: torch.Tensor, crop_policy: Callable, dtype: torch.dtype) -> torch.Tensor:
+    """The crops (K, 3, crop, crop) of one image (1, C, H, W), as :meth:`LifeIQA.forward` takes them."""
+    return prepare_crops(image, crop_policy, dtype)[0]
