@@ -48,7 +48,7 @@ WEIGHT_SETS: dict[str, WeightSet] = {
         WeightSet(
             name='lifeiqa',
             filename='lifeiqa_default.safetensors',
-            sha256='0e626076b55d1e5202f64c46faeebeb65a996a9a5355c6378a200af9c0103afc',
+            sha256='840da6de42f3d24d3d33445fc01651f3c6e6f286b0d819c648e5d974891f79ff',
             size=15658520,
             config=LifeIQAConfig(
                 backbone='tf_efficientnet_lite0',
@@ -68,10 +68,11 @@ WEIGHT_SETS: dict[str, WeightSet] = {
                 'tf_efficientnet_lite0, fine-tuned from its ImageNet weights on synthetic distortions of real '
                 'photographs at the sizes people score (patches of photographs resized to 384-1536 px, pseudo-MOS '
                 'from gmsd, nlpd and vsi), first with the default_model recipe, then on new views with JPEG at '
-                'everyday qualities with default_model_stage2; scores images at their own size (longer side capped '
+                'everyday qualities with default_model_stage2, then on new views with everyday sensor noise with '
+                'default_model_stage3; scores images at their own size (longer side capped '
                 'at 1536 px). See the README model card.'
             ),
-            recipe='default_model_stage2',
+            recipe='default_model_stage3',
         ),
         WeightSet(
             name='lifeiqa-koniq',
