@@ -27,7 +27,7 @@ from pyiqa.utils.registry import ARCH_REGISTRY
 from torch import nn
 
 from pyiqa_lifeiqa.archs.crops import take_crops
-from pyiqa_lifeiqa.weights.backbones import create_backbone
+from pyiqa_lifeiqa.weights.backbones import backbone_normalisation, create_backbone
 
 
 @ARCH_REGISTRY.register()
@@ -101,11 +101,10 @@ class TopiqNRScratch(CFANet):
         super().__init__(
             use_ref=False, pretrained=False, backbone_pretrain=False, num_crop=1, crop_size=crop_size, **kwargs
         )
-        # CFANet builds its backbone without weights; the same backbone with them replaces its tensors
-        built = create_backbone(self.semantic_model_name, backbone_pretrain, download=False, features_only=True)
-        if backbone_pretrain:
+        if backbone_pretrain:  # CFANet builds its backbone without weights: take them from one built with them
+            built = create_backbone(self.semantic_model_name, True, download=False, features_only=True)
             self.semantic_model.load_state_dict(built.model.state_dict())
-        self.default_mean, self.default_std = built.mean, built.std
+        self.default_mean, self.default_std = backbone_normalisation(self.semantic_model, self.semantic_model_name)
         self.crop_policy = partial(take_crops, crop_size=crop_size, min_crops=test_sample, working_size=working_size)
 
     def fix_bn(self, model: nn.Module) -> None:

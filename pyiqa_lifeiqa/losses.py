@@ -99,8 +99,7 @@ class LifeIQALoss(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         """The loss of restored images ``pred`` (N, 3, H, W) in [0, 1], against ``target`` of the same shape."""
-        pred = prepare_input(pred, self.net.mean.dtype, check_values=False)
-        self.net.check_values(pred)
+        pred = self.net.prepare(pred)
         if target is not None and target.shape != pred.shape:
             raise ValueError(f'target shape {tuple(target.shape)} differs from pred shape {tuple(pred.shape)}')
         crop, working = self.net.config.crop_size, self.net.config.working_size
@@ -124,6 +123,6 @@ class LifeIQALoss(nn.Module):
         if target is None or not self.hinge:
             return -self.loss_weight * score.mean()
         with torch.no_grad():
-            target = resize_to_working_size(prepare_input(target, pred.dtype, check_values=False), working, crop)
+            target = resize_to_working_size(prepare_input(target, pred.dtype, check=None), working, crop)
             reference, _ = self.net.score_crop_sets(views_of(target), [self.views] * n)
         return self.loss_weight * F.relu(reference - score).mean()

@@ -347,11 +347,37 @@ class QualityHead(nn.Module):
         return self.fc(y).mean(dim=1), aux
 
 
-def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32, check_values: bool = True) -> torch.Tensor:
+def check_input_values(x: torch.Tensor, in_range: bool = True) -> None:
+    """Refuse NaN or infinite values and, with ``in_range``, values beyond [0, 1] (by more than
+    :data:`VALUE_TOLERANCE`). Without ``in_range`` (a gradient step: pyiqa's ``as_loss``), any finite
+    values pass, and values that look like a 0-255 image (above :data:`LOOKS_0_255`) give a warning.
+
+    Reads the values on the host: a device-to-host sync.
+    """
+    if not torch.isfinite(x).all():
+        raise ValueError('LifeIQA input contains NaN or infinite values')
+    low, high = x.min().item(), x.max().item()
+    hint = ' (divide 0-255 images by 255)' if high > LOOKS_0_255 else ''
+    if in_range and (low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE):
+        raise ValueError(f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}{hint}')
+    if not in_range and hint:
+        warnings.warn(
+            f'LifeIQA is scoring values up to {high:.4g} as a loss; it expects images in [0, 1]{hint}',
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def prepare_input(
+    x: torch.Tensor,
+    dtype: torch.dtype = torch.float32,
+    check: Callable[[torch.Tensor], None] | None = check_input_values,
+) -> torch.Tensor:
     """Check images for LifeIQA and bring them to its form: floating point of ``dtype``, 3 channels.
 
-    ``check_values`` False skips the tests of the values (finite, within [0, 1]), which wait
-    for the device (a loss in a training step should not).
+    ``check`` tests the values of the prepared images: :func:`check_input_values` (finite, within
+    [0, 1]), a network's grad-mode-aware :meth:`LifeIQA.check_values`, or None to skip the tests,
+    which wait for the device (a loss in a training step should not).
 
     Raises:
         TypeError: ``x`` is not a tensor.
@@ -381,30 +407,9 @@ def prepare_input(x: torch.Tensor, dtype: torch.dtype = torch.float32, check_val
         )
     if x.shape[0] == 0:
         raise ValueError('LifeIQA got an empty batch (N = 0)')
-    if check_values:
-        check_input_values(x)
+    if check is not None:
+        check(x)
     return x
-
-
-def check_input_values(x: torch.Tensor, in_range: bool = True) -> None:
-    """Refuse NaN or infinite values and, with ``in_range``, values beyond [0, 1] (by more than
-    :data:`VALUE_TOLERANCE`). Without ``in_range`` (a gradient step: pyiqa's ``as_loss``), any finite
-    values pass, and values that look like a 0-255 image (above :data:`LOOKS_0_255`) give a warning.
-
-    Reads the values on the host: a device-to-host sync.
-    """
-    if not torch.isfinite(x).all():
-        raise ValueError('LifeIQA input contains NaN or infinite values')
-    low, high = x.min().item(), x.max().item()
-    hint = ' (divide 0-255 images by 255)' if high > LOOKS_0_255 else ''
-    if in_range and (low < -VALUE_TOLERANCE or high > 1 + VALUE_TOLERANCE):
-        raise ValueError(f'LifeIQA expects values in [0, 1], got {low:.4g} to {high:.4g}{hint}')
-    if not in_range and hint:
-        warnings.warn(
-            f'LifeIQA is scoring values up to {high:.4g} as a loss; it expects images in [0, 1]{hint}',
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 def prepare_crops(
@@ -431,9 +436,7 @@ def prepare_crops(
     Raises:
         TypeError, ValueError: Bad images (see :func:`prepare_input`).
     """
-    x = prepare_input(x, dtype, check_values=False)
-    check(x)
-    return crop_policy(x, training=training)
+    return crop_policy(prepare_input(x, dtype, check), training=training)
 
 
 @ARCH_REGISTRY.register()
@@ -588,9 +591,7 @@ class LifeIQA(nn.Module):
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """Images as the network takes them: checked, 3 channels of its dtype (:func:`prepare_input`),
         their values checked as :meth:`check_values` says."""
-        x = prepare_input(x, self.mean.dtype, check_values=False)
-        self.check_values(x)
-        return x
+        return prepare_input(x, self.mean.dtype, self.check_values)
 
     def score_crop_sets(self, crops: torch.Tensor, counts: list[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Score crops in [0, 1] that come from several images, ``counts[i]`` of them from image i.

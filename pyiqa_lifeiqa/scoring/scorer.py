@@ -5,7 +5,8 @@ image and take its crops as the arch's ``forward`` does
 (:func:`~pyiqa_lifeiqa.archs.lifeiqa_arch.prepare_crops`), so the crops of a whole batch of
 images, whatever their sizes, go through the network in one forward pass
 (:meth:`~pyiqa_lifeiqa.archs.lifeiqa_arch.LifeIQA.score_crop_sets`). Any other no-reference
-metric gets whole images, scored together where they share a size."""
+metric gets whole images, scored together where they share a size.
+"""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def get_weight_set(name: str) -> WeightSet:
 def resolve_config(
     config: LifeIQAConfig | Mapping[str, Any] | str | None, weight_set: str | None = None, **fields: Any
 ) -> tuple[LifeIQAConfig, str | None]:
-    """The network a ``LifeIQA`` arguments describe, and the weight set it loads when pretrained.
+    """The network that ``LifeIQA``'s arguments describe, and the weight set it loads when pretrained.
 
     Args:
         config: A config; a mapping of its fields (e.g. one written out in an option file); a
